@@ -1,0 +1,50 @@
+"""``python -m figures NAME [NAME ...] | all | --list``: regenerate the toolkit's figures."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from importlib import import_module
+
+from toolkit.cli import make_parser, run
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    paper: str
+    description: str
+    module: str
+
+
+FIGURES = {f.name: f for f in [
+    Figure("fig5", "Fig. 5 (v2)", "annealed entropy of the two-module chain vs J_D and vs λ, per "
+           "column and per neuron", "figures.fig5"),
+    Figure("phase_diagram", "-", "annealed entropies and local entropy on the (J_D, λ) grid "
+           "(the panels of python -m theory.phase_diagram)", "figures.phase_diagram_cmd"),
+]}
+
+
+def main(argv=None) -> int:
+    p = make_parser("python -m figures", __doc__, out="results/figures")
+    p.add_argument("names", nargs="*", help="figure names, or 'all'")
+    p.add_argument("--list", action="store_true", help="describe every figure and exit")
+    p.add_argument("--quick", action="store_true", help="small grids, for a fast check")
+    args = p.parse_args(argv)
+    if args.list or not args.names:
+        for f in FIGURES.values():
+            print(f"{f.name:15s} {f.paper:12s} {f.description}")
+        return 0
+    names = list(FIGURES) if args.names == ["all"] else args.names
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {', '.join(unknown)}; see python -m figures --list")
+    for n in names:
+        path = import_module(FIGURES[n].module).make(args.out, quick=args.quick)
+        if not args.quiet:
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main, prog="python -m figures"))

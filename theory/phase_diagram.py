@@ -1,0 +1,118 @@
+"""``python -m theory.phase_diagram``: the theory side of the (J_D, λ) phase diagram.
+
+Computes, on a (J_D, λ) grid, a stack of *layers* and writes each as a tidy CSV with a JSON
+sidecar under ``--out``, then draws them in one multi-panel PNG (``phase_diagram.png``):
+
+- ``core``:  annealed entropy S_a(J_D) of the core model (SPEC §4.1) and its partially symmetric
+  generalisation at η = 1 (§4.2);
+- ``chain``: annealed entropy of the two-module chain, λ_L = λ_R = λ, per column and per neuron, on the
+  full grid (§4.4);
+- ``local``: the annealed local entropy S_loc^ann(d) around a typical fixed point for a few J_D (§4.5).
+
+Later layers (the OGP→RM transition line) register themselves in :data:`LAYERS`; the command, the
+files and the figure pick them up without further changes.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.cli import grid_type, make_parser, run
+from toolkit.results import write_csv
+
+from . import annealed, local_entropy
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A named computation on the grid; ``compute(args) -> list of records`` (tidy rows)."""
+
+    name: str
+    help: str
+    compute: Callable
+
+
+def _core(args) -> list[dict]:
+    jd = args.J_D
+    S = annealed.entropy_core(jd, args.kappa)
+    S_sym = annealed.entropy_symmetric(jd, 1.0, args.kappa)
+    return [dict(J_D=float(j), kappa=args.kappa, S_a=float(s), S_sym_eta1=float(t))
+            for j, s, t in zip(jd, S, S_sym)]
+
+
+def _chain(args) -> list[dict]:
+    JD, LAM = np.meshgrid(args.J_D, args.lam, indexing="ij")
+    S = annealed.entropy_chain(JD, LAM, L=2, kappa=args.kappa)
+    return [dict(J_D=float(j), lam=float(l), kappa=args.kappa, L=2, S_column=float(s),
+                 S_neuron=float(s) / 2) for j, l, s in zip(JD.ravel(), LAM.ravel(), S.ravel())]
+
+
+def _local(args) -> list[dict]:
+    d = np.concatenate([np.logspace(-6, -2, 25), np.linspace(0.01, 0.5, 50)[1:]])
+    rows = []
+    for j in args.local_J_D:
+        S = local_entropy.annealed(d, j, args.kappa)
+        asym = (local_entropy.annealed_small_d(d, j, args.kappa) if j - args.kappa >= 0
+                else np.full_like(d, np.nan))
+        rows += [dict(J_D=float(j), kappa=args.kappa, d=float(x), S_loc_ann=float(s),
+                      small_d_asymptote=float(a)) for x, s, a in zip(d, S, asym)]
+    return rows
+
+
+#: The layers of the phase diagram, in drawing order. Later issues append to this dict.
+LAYERS: dict[str, Layer] = {
+    "core": Layer("core", "annealed entropy of the core model vs J_D", _core),
+    "chain": Layer("chain", "annealed entropy of the two-module chain on the (J_D, λ) grid", _chain),
+    "local": Layer("local", "annealed local entropy vs distance for --local-J-D", _local),
+}
+
+
+def build_parser():
+    p = make_parser("python -m theory.phase_diagram", __doc__.split("\n\n")[0],
+                    out="results/phase_diagram")
+    p.add_argument("--J-D", dest="J_D", type=grid_type("--J-D"), default="-0.25:2:46",
+                   help="self-coupling grid: 'a,b,c' or 'start:stop:num'")
+    p.add_argument("--lam", type=grid_type("--lam", minimum=0.0), default="0:2:41",
+                   help="inter-module coupling grid (λ ≥ 0)")
+    p.add_argument("--kappa", type=float, default=0.0, help="stability margin κ (J̃ = J_D − κ)")
+    p.add_argument("--local-J-D", dest="local_J_D", type=grid_type("--local-J-D"),
+                   default="0,0.05,0.1,0.25,0.5,1", help="J_D values of the local-entropy curves")
+    p.add_argument("--layers", default=",".join(LAYERS),
+                   help=f"comma-separated subset of: {', '.join(LAYERS)}")
+    p.add_argument("--no-plot", action="store_true", help="write the CSVs only")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if not np.isfinite(args.kappa):
+        raise ValueError(f"--kappa must be finite, got {args.kappa}")
+    names = [n.strip() for n in args.layers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown or not names:
+        raise ValueError(f"unknown layer(s) {unknown or names}; choose from {', '.join(LAYERS)}")
+    out = Path(args.out)
+    params = {k: v for k, v in vars(args).items() if k not in ("out", "quiet")}
+    for name in names:
+        t0 = time.perf_counter()
+        rows = LAYERS[name].compute(args)
+        path = write_csv(out / f"{name}.csv", rows, params=params,
+                         seconds=time.perf_counter() - t0)
+        if not args.quiet:
+            print(f"{path}  ({len(rows)} rows, {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    if not args.no_plot:
+        from figures.phase_diagram import draw
+        png = draw(out, names)
+        if not args.quiet:
+            print(png, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main, prog="python -m theory.phase_diagram"))
