@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as sp
 
+from toolkit.checks import integer
+
 from .special import binary_entropy, check_finite, log_Phi, log_Phi2, mills
 
 LN2 = float(np.log(2.0))
@@ -20,9 +22,7 @@ def _jt(J_D, kappa):
 
 
 def _check_N(N, minimum=2) -> int:
-    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < minimum:
-        raise ValueError(f"N must be an integer >= {minimum}, got {N!r}")
-    return int(N)
+    return integer("N", N, minimum)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -242,9 +242,7 @@ def _normalise_mat(logM):
 
 
 def _check_L(L):
-    if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 1:
-        raise ValueError(f"L must be a positive integer, got {L!r}")
-    return int(L)
+    return integer("L", L, 1)
 
 
 def log_perron(J_D, lam_left, lam_right=None, kappa=0.0):

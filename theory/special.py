@@ -13,18 +13,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as sp
 
+from toolkit.checks import finite_array as check_finite  # noqa: F401  (re-exported)
+
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 # Composite Gauss–Legendre rule used by :func:`log_Phi2` (nodes and weights on [-1, 1]).
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-
-
-def check_finite(name: str, x) -> np.ndarray:
-    """``x`` as a float64 array; ValueError (one line) if any entry is NaN or infinite."""
-    arr = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    return arr
 
 
 def log_phi(x):

@@ -1,0 +1,78 @@
+"""The user-facing commands: defaults run, outputs exist, bad input gets one line and exit 2."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from toolkit.results import read_csv
+
+
+def _cmd(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_phase_diagram_default_grid(tmp_path):
+    from theory.phase_diagram import main
+    assert main(["--out", str(tmp_path), "--quiet"]) == 0
+    for name in ("core", "chain", "local"):
+        assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.meta.json").exists()
+    assert (tmp_path / "phase_diagram.png").stat().st_size > 10_000
+    chain = read_csv(tmp_path / "chain.csv")
+    assert len(chain) == 46 * 41
+    r = next(r for r in chain if r["J_D"] == 0 and abs(r["lam"] - 1.0) < 1e-12)
+    assert r["S_column"] == pytest.approx(0.38258, abs=5e-6)
+
+
+@pytest.mark.parametrize("args", [["--J-D", "nan"], ["--J-D", "0,inf"], ["--lam", "-1,0"],
+                                  ["--J-D", "1:2"], ["--layers", "nope"], ["--kappa", "nan"]])
+def test_phase_diagram_bad_input(tmp_path, args):
+    res = _cmd("theory.phase_diagram", "--out", str(tmp_path), *args)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in res.stderr
+
+
+def test_negative_grid_values_on_the_command_line(tmp_path):
+    from theory.phase_diagram import main
+    assert main(["--out", str(tmp_path), "--quiet", "--no-plot", "--layers", "core",
+                 "--J-D", "-0.5:1:4"]) == 0
+    assert [r["J_D"] for r in read_csv(tmp_path / "core.csv")] == [-0.5, 0.0, 0.5, 1.0]
+
+
+def test_help_for_every_command():
+    for mod in ("theory.phase_diagram", "figures", "validation.annealed"):
+        res = _cmd(mod, "--help")
+        assert res.returncode == 0 and "usage" in res.stdout
+
+
+def test_figures_list_and_quick(tmp_path):
+    res = _cmd("figures", "--list")
+    assert res.returncode == 0 and "fig5" in res.stdout
+    res = _cmd("figures", "all", "--quick", "--quiet", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "fig5.png").exists() and (tmp_path / "fig5.csv").exists()
+    assert (tmp_path / "phase_diagram" / "phase_diagram.png").exists()
+    res = _cmd("figures", "nope")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_validation_annealed_quick(tmp_path):
+    from validation.annealed import main
+    argv = ["--out", str(tmp_path), "--quiet", "--N", "8,10", "--J-D", "0.3", "--chain-N", "4",
+            "--lam", "0.7", "--instances", "60", "--batch", "20", "--workers", "1"]
+    assert main(argv) == 0
+    counts = read_csv(tmp_path / "counts.csv")
+    assert len(counts) == 3 and all(abs(r["z"]) < 4 for r in counts)
+    pairs = read_csv(tmp_path / "pairs.csv")
+    assert len(pairs) == 9 + 11
+    # rerun: every task is loaded from disk, same numbers
+    assert main(argv) == 0
+    assert read_csv(tmp_path / "counts.csv") == counts
+
+
+def test_validation_refuses_too_many_spins(tmp_path):
+    res = _cmd("validation.annealed", "--out", str(tmp_path), "--N", "31")
+    assert res.returncode == 2 and "spins" in res.stderr and len(res.stderr.strip().splitlines()) == 1
