@@ -58,7 +58,6 @@ small; on a 2-core EPYC, N = 28..32 ran fastest with n_low = 16..17 (benchmarks/
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import threading
 from typing import NamedTuple
