@@ -1,0 +1,190 @@
+"""Large deviations of the local entropy: internal and external entropy of clusters (SPEC §6).
+
+  Φ(d, y) = lim (1/N) E ln Σ_{s̃} X(s̃) 𝒩(s̃, d)^y,   𝒩(s̃, d) = #FPs at distance d from s̃,
+
+with X(s̃) = 1 if s̃ is itself a fixed point ("constrained" reference) or X ≡ 1 ("free"). In the
+RS ansatz with the cluster-flip symmetry (q̃ = p0 = q0 = 0, SPEC §6.2) and continuous y:
+
+  Φ = extr_{p̂,q1,q̂1} [ −y p p̂ − y(y−1) q1 q̂1/2 − y q̂1/2 + ln 2 + G(y) ],
+  G(y) = ln ∫Dz H_r ∫Dg K^y   (see :mod:`theory.cluster_integrals`),
+
+stationary at (SPEC §6.9) p = ⟨m⟩_π, q1 = ⟨m²⟩_π, q̂1 = 2⟨∂_{q1} ln H_r + y ∂_{q1} ln K⟩_π/(y(y−1)).
+By the envelope theorem the internal entropy (log-number of FPs at distance d from the selected
+references) is
+
+  S_I = ∂Φ/∂y = −p p̂ − (2y−1) q1 q̂1/2 − q̂1/2 + ⟨ln K⟩_π,
+
+and the external entropy (log-number of such references) is Σ_ext = Φ − y S_I.
+
+Special values: y = 0 gives Φ = S_a and S_I = the Franz–Parisi potential (SPEC §5; the q̂1 equation
+is taken in its y → 0 limit); y = 1 gives the annealed pair count Φ = f(1 − 2d) in closed form,
+where the q̂1 equation is singular, so S_I there is the mean of the solutions at y = 1 ± 1e-3.
+For integer y, :func:`free_entropy` with ``method="binomial"`` evaluates Φ with the g-integral done
+exactly (T_y(z) = Σ_k C(y,k) H₊^k H₋^{y−k} e^{(2k−y)p̂ + (2k−y)² q̂1/2}, SPEC §6.3): an independent
+check of the quadrature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special as sp
+
+from toolkit.checks import finite_scalar
+
+from .annealed import LN2, _jt, pair_exponent_d
+from .cluster_integrals import SiteIntegrals
+from .quadrature import gauss_grid
+from .special import binary_entropy, log_Phi
+
+_Y1_STEP = 1e-3
+
+
+@dataclass
+class LDResult:
+    """The saddle of Φ(d, y) with Φ, S_I = ∂Φ/∂y and Σ_ext = Φ − y S_I."""
+
+    d: float
+    y: float
+    J_D: float
+    kappa: float
+    reference: str
+    phi: float
+    internal_entropy: float
+    external_entropy: float
+    p_hat: float
+    q1: float
+    q1_hat: float
+    converged: bool
+    iterations: int
+    residuals: dict = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def order_parameters(self) -> dict:
+        return dict(p_hat=self.p_hat, q1=self.q1, q1_hat=self.q1_hat)
+
+
+def _phi(p, y, p_hat, q1, q1_hat, G):
+    """Φ = −y p p̂ − y(y−1) q1 q̂1/2 − y q̂1/2 + ln 2 + G (SPEC §6.3)."""
+    return -y * p * p_hat - y * (y - 1) * q1 * q1_hat / 2 - y * q1_hat / 2 + LN2 + G
+
+
+def _internal(p, y, p_hat, q1, q1_hat, lnK):
+    """S_I = −p p̂ − (2y−1) q1 q̂1/2 − q̂1/2 + ⟨ln K⟩_π (SPEC §6.5)."""
+    return -p * p_hat - (2 * y - 1) * q1 * q1_hat / 2 - q1_hat / 2 + lnK
+
+
+def _q1_hat_update(y, av):
+    """q̂1 from stationarity in q1: the y → 0 limit (Franz–Parisi) or 2∂_{q1}G/(y(y−1))."""
+    if y == 0:
+        return -2.0 * (av["dHr_lnK"] - av["dHr"] * av["lnK"] + av["dK"])
+    return 2.0 * (av["dHr"] + y * av["dK"]) / (y * (y - 1))
+
+
+def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0.5,
+            max_iter=1000, step=0.5):
+    """Damped fixed-point iteration on (q1, q̂1) with the inner root for p̂ (SPEC §7 "Solver").
+
+    Returns (p̂, q1, q̂1, averages at the saddle, converged, iterations, residuals).
+    """
+    p = 1 - 2 * d
+    p_hat, q1, q1_hat = init if init is not None else (np.arctanh(min(p, 0.999)), 0.0, 0.5)
+    if not p * p < q1 < 1:
+        q1 = p * p + 0.5 * (1 - p * p)
+    res, av = {}, {}
+    for it in range(1, max_iter + 1):
+        I = SiteIntegrals(p, jt, q1, q1_hat, y, p_hat, reference=reference, step=step)
+        p_hat = I.solve_p_hat(p, p_hat)
+        av = I.averages(p_hat)
+        q1_new = min(max(av["m2"], p * p + 1e-12 * (1 - p * p)), 1 - 1e-15)
+        q1_hat_new = max(_q1_hat_update(y, av), 0.0)
+        res = dict(q1=q1_new - q1, q1_hat=q1_hat_new - q1_hat, p=av["m"] - p)
+        if max(abs(res["q1"]), abs(res["q1_hat"])) < tol:
+            return p_hat, q1, q1_hat, av, True, it, res
+        q1 = damping * q1 + (1 - damping) * q1_new
+        q1_hat = damping * q1_hat + (1 - damping) * q1_hat_new
+    return p_hat, q1, q1_hat, av, False, max_iter, res
+
+
+def _check(d, y, reference):
+    d, y = finite_scalar("d", d), finite_scalar("y", y)
+    if not 0 < d < 0.5:
+        raise ValueError(f"d must be in (0, 0.5), got {d!r}")
+    if y < 0:
+        raise ValueError(f"y must be >= 0, got {y!r}")
+    if reference not in ("constrained", "free"):
+        raise ValueError(f"reference must be 'constrained' or 'free', got {reference!r}")
+    return d, y
+
+
+def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=None, tol=1e-9,
+          damping=0.5, max_iter=1000, step=0.5) -> LDResult:
+    """Φ(d, y), S_I and Σ_ext at the RS saddle (SPEC §6); ``init`` = (p̂, q1, q̂1) or an LDResult."""
+    d, y = _check(d, y, reference)
+    if L != 1 or lam != 0:
+        raise ValueError("large deviations of the L-module chain are not implemented yet (L = 1 only)")
+    jt = float(_jt(J_D, kappa))
+    if isinstance(init, LDResult):
+        init = (init.p_hat, init.q1, init.q1_hat)
+    p = 1 - 2 * d
+    kw = dict(reference=reference, tol=tol, damping=damping, max_iter=max_iter, step=step)
+    if abs(y - 1) < _Y1_STEP / 2:
+        lo = solve(d, 1 - _Y1_STEP, J_D, kappa=kappa, init=init, **kw)
+        hi = solve(d, 1 + _Y1_STEP, J_D, kappa=kappa, init=lo, **kw)
+        if reference == "constrained":
+            phi = float(pair_exponent_d(d, J_D, kappa))
+        else:
+            phi = float(LN2 + log_Phi(jt) + binary_entropy(d))
+        S_I = 0.5 * (lo.internal_entropy + hi.internal_entropy)
+        return LDResult(d, y, float(J_D), float(kappa), reference, phi, S_I, phi - y * S_I,
+                        0.5 * (lo.p_hat + hi.p_hat), 0.5 * (lo.q1 + hi.q1),
+                        0.5 * (lo.q1_hat + hi.q1_hat), lo.converged and hi.converged,
+                        lo.iterations + hi.iterations, dict(lo=lo.residuals, hi=hi.residuals),
+                        f"y = 1: Φ in closed form, S_I from y = 1 ± {_Y1_STEP}")
+    p_hat, q1, q1_hat, av, ok, its, res = iterate(d, jt, y, init=init, **kw)
+    phi = _phi(p, y, p_hat, q1, q1_hat, av["G"])
+    S_I = _internal(p, y, p_hat, q1, q1_hat, av["lnK"])
+    res["quadrature_norm"] = av["G"] - float(log_Phi(jt)) if y == 0 and reference == "constrained" \
+        else None
+    msg = "converged" if ok else f"no convergence in {its} iterations"
+    return LDResult(d, y, float(J_D), float(kappa), reference, float(phi), float(S_I),
+                    float(phi - y * S_I), float(p_hat), float(q1), float(q1_hat), ok, its, res, msg)
+
+
+def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained",
+                 method="binomial", step=0.5) -> float:
+    """Φ evaluated (not extremised) at given order parameters (SPEC §6.3).
+
+    method="binomial" (integer y only): the g-integral done exactly,
+      ln ∫Dz H_r T_y(z),  T_y = Σ_k C(y,k) H₊^k H₋^{y−k} exp[(2k−y)p̂ + (2k−y)² q̂1/2];
+    method="quadrature": the (z, g) quadrature of :class:`SiteIntegrals`.
+    """
+    d, y = _check(d, y, reference)
+    jt = float(_jt(J_D, kappa))
+    p = 1 - 2 * d
+    if method == "quadrature":
+        G = SiteIntegrals(p, jt, q1, q1_hat, y, p_hat, reference=reference, step=step) \
+            .averages(p_hat)["G"]
+        return float(_phi(p, y, p_hat, q1, q1_hat, G))
+    if method != "binomial":
+        raise ValueError(f"method must be 'binomial' or 'quadrature', got {method!r}")
+    if y != int(y):
+        raise ValueError("the binomial form needs an integer y")
+    y = int(y)
+    sq, s1 = np.sqrt(q1), np.sqrt(1 - q1)
+    sharp = [(-jt / sq, s1 / sq), (jt / sq, s1 / sq)]
+    if reference == "constrained":
+        sharp.append((-jt * sq / p, np.sqrt(q1 - p * p) / p))
+    z, wz = gauss_grid(sharp, step=step)
+    lHp, lHm = log_Phi((jt + sq * z) / s1), log_Phi((jt - sq * z) / s1)
+    lHr = log_Phi((jt + p * z / sq) / np.sqrt(1 - p * p / q1)) if reference == "constrained" \
+        else np.zeros_like(z)
+    k = np.arange(y + 1)
+    mk = 2 * k - y
+    logC = sp.gammaln(y + 1) - sp.gammaln(k + 1) - sp.gammaln(y - k + 1)
+    logT = sp.logsumexp(logC + k * lHp[:, None] + (y - k) * lHm[:, None] + mk * p_hat
+                        + mk * mk * q1_hat / 2, axis=1)
+    G = sp.logsumexp(np.log(wz) + lHr + logT)
+    return float(_phi(p, y, p_hat, q1, q1_hat, G))
