@@ -106,17 +106,51 @@ class SiteIntegrals:
                     lnK=float(np.sum(W * lnK)), dHr=float(np.sum(W * dHr)),
                     dK=float(np.sum(W * dK)), dHr_lnK=float(np.sum(W * dHr * lnK)), G=float(G))
 
-    def solve_p_hat(self, p, guess) -> float:
-        """The root of ⟨m⟩_π = p in p̂ (increasing: d⟨m⟩/dp̂ = ⟨1−m²⟩ + y Var m > 0), bracketed."""
+    def _m_and_slope(self, p_hat):
+        X, _, W, _ = self._state(p_hat)
+        m = np.tanh(X)
+        mm, m2 = float(np.sum(W * m)), float(np.sum(W * m * m))
+        return mm, (1.0 - m2) + self.y * (m2 - mm * mm)
+
+    def solve_p_hat(self, p, guess, tol=1e-13) -> float:
+        """The root of ⟨m⟩_π = p in p̂. ⟨m⟩ increases with p̂ (d⟨m⟩/dp̂ = ⟨1−m²⟩ + y Var m > 0,
+        SPEC §6.9), so Newton steps are kept inside a bracket that every evaluation shrinks, and a
+        bisection step replaces any Newton step that would leave it."""
+        lo, hi = -np.inf, np.inf
+        h = guess
+        for _ in range(40):
+            m, slope = self._m_and_slope(h)
+            f = m - p
+            if abs(f) < tol:
+                return h
+            if f < 0:
+                lo = h
+            else:
+                hi = h
+            new = h - f / slope if slope > 0 else np.nan
+            if not lo < new < hi:
+                if np.isfinite(lo) and np.isfinite(hi):
+                    new = 0.5 * (lo + hi)
+                else:
+                    new = h + (1.0 if f < 0 else -1.0) * max(1.0, 2 * abs(h - guess))
+            if abs(new - h) < 1e-15 * max(1.0, abs(h)):
+                return new
+            h = new
+        return self._brent_p_hat(p, h)
+
+    def _brent_p_hat(self, p, guess):
+        """Fallback: expand a bracket geometrically, then Brent (slow, always converges)."""
         from scipy.optimize import brentq
         f = lambda h: self.mean_m(h) - p  # noqa: E731
         lo, hi = guess - 1.0, guess + 1.0
-        for _ in range(60):
+        for _ in range(200):
             if f(lo) < 0:
                 break
             lo -= 2 * (hi - lo)
-        for _ in range(60):
+        for _ in range(200):
             if f(hi) > 0:
                 break
             hi += 2 * (hi - lo)
-        return brentq(f, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=200)
+        if not f(lo) < 0 < f(hi):
+            raise RuntimeError(f"no bracket for p_hat: <m> - p = {f(lo):.2e} .. {f(hi):.2e}")
+        return brentq(f, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=500)

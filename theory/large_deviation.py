@@ -39,6 +39,7 @@ from .quadrature import gauss_grid
 from .special import binary_entropy, log_Phi
 
 _Y1_STEP = 1e-3
+ANDERSON_BUDGET = 60
 
 
 @dataclass
@@ -84,27 +85,66 @@ def _q1_hat_update(y, av):
 
 
 def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0.5,
-            max_iter=1000, step=0.5):
-    """Damped fixed-point iteration on (q1, q̂1) with the inner root for p̂ (SPEC §7 "Solver").
+            max_iter=1000, step=0.5, memory=3):
+    """Fixed-point iteration on x = (q1, q̂1) with the inner root for p̂ (SPEC §7 "Solver").
 
+    Each step evaluates the map x ↦ G(x) (new q1 = ⟨m²⟩_π, new q̂1 from the q1 equation) and mixes
+    with weight 1 − ``damping``, accelerated by Anderson mixing over the last ``memory`` steps
+    (``memory=0``: plain damped iteration). An accelerated step that leaves the domain p² < q1 < 1,
+    q̂1 ≥ 0 is clipped into it, and every step stays in a trust region (q1 moves at most halfway towards
+    p² or 1, q̂1 at most halves or doubles plus one); if the residual grows tenfold the history is
+    dropped. Anderson
+    can run away where the plain iteration contracts slowly (e.g. J̃ = 0, d ≲ 0.02): after
+    ``ANDERSON_BUDGET`` iterations without convergence, or once q̂1 > 100, the solve restarts from
+    ``init`` with the plain damped iteration. A run-away q̂1 (y√q̂1 > 100, where the g window and
+    the cost grow without bound) stops the solve with ``converged=False``. Converged when both components of G(x) − x are below
+    ``tol``.
     Returns (p̂, q1, q̂1, averages at the saddle, converged, iterations, residuals).
     """
     p = 1 - 2 * d
+    start = init
     p_hat, q1, q1_hat = init if init is not None else (np.arctanh(min(p, 0.999)), 0.0, 0.5)
     if not p * p < q1 < 1:
         q1 = p * p + 0.5 * (1 - p * p)
+    lo_q1 = p * p + 1e-12 * (1 - p * p)
+    beta = 1 - damping
+    xs, fs = [], []
     res, av = {}, {}
+    prev_norm = np.inf
     for it in range(1, max_iter + 1):
         I = SiteIntegrals(p, jt, q1, q1_hat, y, p_hat, reference=reference, step=step)
-        p_hat = I.solve_p_hat(p, p_hat)
+        try:
+            p_hat = I.solve_p_hat(p, p_hat)
+        except RuntimeError as exc:  # reported, not raised: the caller sees converged=False
+            res = dict(res, error=str(exc))
+            return p_hat, q1, q1_hat, av or I.averages(p_hat), False, it, res
         av = I.averages(p_hat)
-        q1_new = min(max(av["m2"], p * p + 1e-12 * (1 - p * p)), 1 - 1e-15)
-        q1_hat_new = max(_q1_hat_update(y, av), 0.0)
-        res = dict(q1=q1_new - q1, q1_hat=q1_hat_new - q1_hat, p=av["m"] - p)
-        if max(abs(res["q1"]), abs(res["q1_hat"])) < tol:
+        g = np.array([min(max(av["m2"], lo_q1), 1 - 1e-15), max(_q1_hat_update(y, av), 0.0)])
+        x = np.array([q1, q1_hat])
+        f = g - x
+        res = dict(q1=f[0], q1_hat=f[1], p=av["m"] - p)
+        if np.max(np.abs(f)) < tol:
             return p_hat, q1, q1_hat, av, True, it, res
-        q1 = damping * q1 + (1 - damping) * q1_new
-        q1_hat = damping * q1_hat + (1 - damping) * q1_hat_new
+        if memory and (it >= ANDERSON_BUDGET or q1_hat > 100):
+            out = iterate(d, jt, y, reference=reference, init=start, tol=tol, damping=damping,
+                          max_iter=max_iter, step=step, memory=0)
+            return out[:5] + (out[5] + it,) + (dict(out[6], restarted="plain damped iteration"),)
+        norm = np.linalg.norm(f)
+        if norm > 10 * prev_norm:
+            xs, fs = [], []
+        prev_norm = norm
+        xs, fs = (xs + [x])[-(memory + 1):], (fs + [f])[-(memory + 1):]
+        new = x + beta * f
+        if memory and len(xs) > 1:
+            dX = np.diff(np.array(xs), axis=0).T
+            dF = np.diff(np.array(fs), axis=0).T
+            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
+            new = x + beta * f - (dX + beta * dF) @ gamma
+        # trust region: at most halfway towards the edges q1 = p², q1 = 1, and q̂1 at most ×2 + 1
+        q1 = min(max(new[0], q1 - 0.5 * (q1 - lo_q1)), q1 + 0.5 * (1 - q1))
+        q1_hat = min(max(new[1], 0.5 * q1_hat), 2 * q1_hat + 1)
+        if y * np.sqrt(q1_hat) > 100:
+            return p_hat, q1, q1_hat, av, False, it, dict(res, error="q1_hat run-away")
     return p_hat, q1, q1_hat, av, False, max_iter, res
 
 
