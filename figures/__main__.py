@@ -20,6 +20,8 @@ class Figure:
 FIGURES = {f.name: f for f in [
     Figure("fig5", "Fig. 5 (v2)", "annealed entropy of the two-module chain vs J_D and vs λ, per "
            "column and per neuron", "figures.fig5"),
+    Figure("franz_parisi", "thesis (T4)", "quenched RS Franz–Parisi potential vs the annealed local "
+           "entropy around a typical fixed point", "figures.franz_parisi"),
     Figure("phase_diagram", "-", "annealed entropies and local entropy on the (J_D, λ) grid "
            "(the panels of python -m theory.phase_diagram)", "figures.phase_diagram_cmd"),
 ]}
