@@ -17,11 +17,30 @@ quadrature once per (q1, q̂1) and evaluates the π-averages for any p̂ (the in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from scipy import special as sp
 
 from .quadrature import gauss_grid, gauss_grid_rows
 from .special import log_Phi, mills
+
+
+@dataclass(kw_only=True)
+class Saddle:
+    """Order parameters at a replica saddle with the solver's status (shared by §5 and §6 results)."""
+
+    p_hat: float
+    q1: float
+    q1_hat: float
+    converged: bool
+    iterations: int
+    residuals: dict = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def order_parameters(self) -> dict:
+        return dict(p_hat=self.p_hat, q1=self.q1, q1_hat=self.q1_hat)
 
 
 def _lnPhi_and_dq(x, dx):

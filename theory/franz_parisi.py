@@ -22,33 +22,23 @@ iteration count and a ``converged`` flag; a failed solve is reported, never a si
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from .annealed import _jt, entropy_core
+from .cluster_integrals import Saddle
 from .large_deviation import iterate
 from .special import log_Phi
 
 
 @dataclass
-class FPResult:
-    """The RS Franz–Parisi saddle at one (d, J_D, κ)."""
+class FPResult(Saddle):
+    """The RS Franz–Parisi saddle at one (d, J_D, κ): ``entropy`` = S_FP(d)."""
 
     d: float
     J_D: float
     kappa: float
     entropy: float
-    p_hat: float
-    q1: float
-    q1_hat: float
-    converged: bool
-    iterations: int
-    residuals: dict = field(default_factory=dict)
-    message: str = ""
-
-    @property
-    def order_parameters(self) -> dict:
-        return dict(p_hat=self.p_hat, q1=self.q1, q1_hat=self.q1_hat)
 
 
 def solve(d, J_D, kappa=0.0, *, init=None, tol=1e-9, damping=0.5, max_iter=1000) -> FPResult:
@@ -63,11 +53,12 @@ def solve(d, J_D, kappa=0.0, *, init=None, tol=1e-9, damping=0.5, max_iter=1000)
     jt = float(_jt(J_D, kappa))
     p = 1 - 2 * d
     if d == 0.5:
-        return FPResult(d, float(J_D), float(kappa), float(entropy_core(J_D, kappa)), 0.0, 0.0,
-                        0.0, True, 0, {}, "d = 1/2: satellites independent of the reference")
+        return FPResult(d, float(J_D), float(kappa), float(entropy_core(J_D, kappa)), p_hat=0.0,
+                        q1=0.0, q1_hat=0.0, converged=True, iterations=0,
+                        message="d = 1/2: satellites independent of the reference")
     if d == 0:
-        return FPResult(d, float(J_D), float(kappa), 0.0, np.inf, 1.0, np.inf, True, 0, {},
-                        "d = 0: the reference itself")
+        return FPResult(d, float(J_D), float(kappa), 0.0, p_hat=np.inf, q1=1.0, q1_hat=np.inf,
+                        converged=True, iterations=0, message="d = 0: the reference itself")
     if isinstance(init, FPResult):
         init = (init.p_hat, init.q1, init.q1_hat)
     p_hat, q1, q1_hat, av, ok, its, res = iterate(d, jt, 0.0, init=init, tol=tol,
@@ -75,8 +66,8 @@ def solve(d, J_D, kappa=0.0, *, init=None, tol=1e-9, damping=0.5, max_iter=1000)
     S = -p * p_hat - q1_hat * (1 - q1) / 2 + av["lnK"]
     res["quadrature_norm"] = av["G"] - float(log_Phi(jt))
     msg = "converged" if ok else f"no convergence in {its} iterations"
-    return FPResult(d, float(J_D), float(kappa), float(S), float(p_hat), float(q1), float(q1_hat),
-                    ok, its, res, msg)
+    return FPResult(d, float(J_D), float(kappa), float(S), p_hat=float(p_hat), q1=float(q1),
+                    q1_hat=float(q1_hat), converged=ok, iterations=its, residuals=res, message=msg)
 
 
 def curve(d_grid, J_D, kappa=0.0, **kwargs) -> list[FPResult]:

@@ -26,7 +26,7 @@ check of the quadrature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special as sp
@@ -34,7 +34,7 @@ from scipy import special as sp
 from toolkit.checks import finite_scalar
 
 from .annealed import LN2, _jt, pair_exponent_d
-from .cluster_integrals import SiteIntegrals
+from .cluster_integrals import Saddle, SiteIntegrals
 from .quadrature import gauss_grid
 from .special import binary_entropy, log_Phi
 
@@ -43,7 +43,7 @@ ANDERSON_BUDGET = 60
 
 
 @dataclass
-class LDResult:
+class LDResult(Saddle):
     """The saddle of Φ(d, y) with Φ, S_I = ∂Φ/∂y and Σ_ext = Φ − y S_I."""
 
     d: float
@@ -54,17 +54,6 @@ class LDResult:
     phi: float
     internal_entropy: float
     external_entropy: float
-    p_hat: float
-    q1: float
-    q1_hat: float
-    converged: bool
-    iterations: int
-    residuals: dict = field(default_factory=dict)
-    message: str = ""
-
-    @property
-    def order_parameters(self) -> dict:
-        return dict(p_hat=self.p_hat, q1=self.q1, q1_hat=self.q1_hat)
 
 
 def _phi(p, y, p_hat, q1, q1_hat, G):
@@ -179,10 +168,12 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
             phi = float(LN2 + log_Phi(jt) + binary_entropy(d))
         S_I = 0.5 * (lo.internal_entropy + hi.internal_entropy)
         return LDResult(d, y, float(J_D), float(kappa), reference, phi, S_I, phi - y * S_I,
-                        0.5 * (lo.p_hat + hi.p_hat), 0.5 * (lo.q1 + hi.q1),
-                        0.5 * (lo.q1_hat + hi.q1_hat), lo.converged and hi.converged,
-                        lo.iterations + hi.iterations, dict(lo=lo.residuals, hi=hi.residuals),
-                        f"y = 1: Φ in closed form, S_I from y = 1 ± {_Y1_STEP}")
+                        p_hat=0.5 * (lo.p_hat + hi.p_hat), q1=0.5 * (lo.q1 + hi.q1),
+                        q1_hat=0.5 * (lo.q1_hat + hi.q1_hat),
+                        converged=lo.converged and hi.converged,
+                        iterations=lo.iterations + hi.iterations,
+                        residuals=dict(lo=lo.residuals, hi=hi.residuals),
+                        message=f"y = 1: Φ in closed form, S_I from y = 1 ± {_Y1_STEP}")
     p_hat, q1, q1_hat, av, ok, its, res = iterate(d, jt, y, init=init, **kw)
     phi = _phi(p, y, p_hat, q1, q1_hat, av["G"])
     S_I = _internal(p, y, p_hat, q1, q1_hat, av["lnK"])
@@ -190,7 +181,8 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
         else None
     msg = "converged" if ok else f"no convergence in {its} iterations"
     return LDResult(d, y, float(J_D), float(kappa), reference, float(phi), float(S_I),
-                    float(phi - y * S_I), float(p_hat), float(q1), float(q1_hat), ok, its, res, msg)
+                    float(phi - y * S_I), p_hat=float(p_hat), q1=float(q1), q1_hat=float(q1_hat),
+                    converged=ok, iterations=its, residuals=res, message=msg)
 
 
 def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained",
