@@ -37,3 +37,14 @@ def test_non_convergence_is_reported_not_nan_silently():
     r = T.densest(0.012, 0.05, max_iter=20)
     if not r.converged:
         assert np.isnan(r.internal_entropy) and "not converged" in r.message
+
+
+@pytest.mark.parametrize("d,jd", [(0.05, 0.05), (0.03, 0.05), (0.05, 0.1)])
+def test_zero_internal_cross_check_agrees_with_densest(d, jd):
+    # SPEC §6.9: S_I^max(d) > 0  <=>  Σ_ext(d, y0) ≥ 0, with S_I(d, y0) = 0.
+    z = T.zero_internal(d, jd)
+    full = T.densest(d, jd)
+    assert z.converged and full.converged
+    assert z.rm == (full.internal_entropy > 0)
+    if np.isfinite(z.y0) and z.y0 > 0:
+        assert (z.y0 < full.y_star) == (full.internal_entropy > 0)

@@ -24,6 +24,23 @@ from scipy.optimize import brentq
 from . import large_deviation as LD
 
 
+class _YScan:
+    """LD saddles along y at fixed (d, J_D), memoised, each warm-started from the last converged one."""
+
+    def __init__(self, d, J_D, kappa, init, solve_kw):
+        self.d, self.J_D, self.kappa, self.last = d, J_D, kappa, init
+        self.kw = {"max_iter": 300, **solve_kw}
+        self.cache: dict[float, LD.LDResult] = {}
+
+    def __call__(self, y) -> LD.LDResult:
+        if y not in self.cache:
+            r = LD.solve(self.d, y, self.J_D, kappa=self.kappa, init=self.last, **self.kw)
+            self.cache[y] = r
+            if r.converged:
+                self.last = r
+        return self.cache[y]
+
+
 @dataclass
 class Densest:
     """S_I^max(d) = S_I(d, y*), with the saddle at y* and the search record."""
@@ -48,17 +65,7 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
     sign of S_I^max is known: S_I(d, y) > 0 with Σ_ext(d, y) ≥ 0 implies S_I^max ≥ S_I(d, y) > 0
     (S_I increases with y), and the result is that lower bound (``frozen=False``).
     """
-    solve_kw.setdefault("max_iter", 300)
-    cache: dict[float, LD.LDResult] = {}
-    last = [init]
-
-    def at(y):
-        if y not in cache:
-            r = LD.solve(d, y, J_D, kappa=kappa, init=last[0], **solve_kw)
-            cache[y] = r
-            if r.converged:
-                last[0] = r
-        return cache[y]
+    at = _YScan(d, J_D, kappa, init, solve_kw)
 
     if init is None:
         at(0.0)
@@ -69,18 +76,18 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
     for y in ys:
         r = at(y)
         if not r.converged:
-            return Densest(d, J_D, np.nan, np.nan, False, False, r, len(cache),
+            return Densest(d, J_D, np.nan, np.nan, False, False, r, len(at.cache),
                            f"saddle not converged at y = {y:g}: {r.message}")
         if r.external_entropy < 0:
             lo_y, hi_y = prev_y, y
             break
         if not exact and r.internal_entropy > 0:
-            return Densest(d, J_D, np.nan, r.internal_entropy, False, True, r, len(cache),
+            return Densest(d, J_D, np.nan, r.internal_entropy, False, True, r, len(at.cache),
                            f"S_I > 0 with Σ_ext ≥ 0 at y = {y:g}: a lower bound on S_I^max")
         prev_y = y
     if hi_y is None:
-        r = cache[ys[-1]]
-        return Densest(d, J_D, np.inf, r.internal_entropy, False, True, r, len(cache),
+        r = at.cache[ys[-1]]
+        return Densest(d, J_D, np.inf, r.internal_entropy, False, True, r, len(at.cache),
                        f"Σ_ext > 0 up to y = {y_max:g}: S_I(y_max) is a lower bound")
     if lo_y == 0.0:
         lo_y = hi_y / 8  # Σ_ext(0) = S_a > 0 for J̃ > 0; search in (hi/8, hi)
@@ -90,7 +97,7 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
                xtol=xtol)
     y = float(np.exp(t))
     r = at(y)
-    return Densest(d, J_D, y, r.internal_entropy, True, r.converged, r, len(cache), "ok")
+    return Densest(d, J_D, y, r.internal_entropy, True, r.converged, r, len(at.cache), "ok")
 
 
 def densest_curve(d_grid, J_D, kappa=0.0, **kw) -> list[Densest]:
@@ -104,3 +111,48 @@ def densest_curve(d_grid, J_D, kappa=0.0, **kw) -> list[Densest]:
         if r.converged and r.result is not None:
             prev = r.result
     return out
+
+
+@dataclass
+class ZeroInternal:
+    """y0(d) with S_I(d, y0) = 0 and the sign test Σ_ext(d, y0) ≥ 0 (the cheaper form of §6.9)."""
+
+    d: float
+    J_D: float
+    y0: float
+    external_entropy: float
+    rm: bool | None
+    converged: bool
+    message: str = ""
+
+
+def zero_internal(d, J_D, kappa=0.0, *, y_max=64.0, init=None, xtol=1e-6,
+                  **solve_kw) -> ZeroInternal:
+    """The cross-check of SPEC §6.9: y0 solves S_I(d, y0) = 0; RM at d iff Σ_ext(d, y0) ≥ 0.
+
+    S_I increases with y, so S_I^max = S_I(d, y*) > 0 exactly when y* > y0, i.e. when
+    Σ_ext(d, y0) > 0 (Σ_ext decreases with y). ``rm`` is None when y0 is not bracketed in
+    [0, y_max] (S_I(d, 0) = S_FP ≥ 0: RM at d; S_I < 0 up to y_max: undecided).
+    """
+    at = _YScan(d, J_D, kappa, init, solve_kw)
+
+    r0 = at(0.0)
+    if not r0.converged:
+        return ZeroInternal(d, J_D, np.nan, np.nan, None, False, r0.message)
+    if r0.internal_entropy >= 0:
+        return ZeroInternal(d, J_D, 0.0, r0.external_entropy, True, True,
+                            "S_FP ≥ 0: typical references already have neighbours at d")
+    lo, y = 0.0, 0.5
+    while y <= y_max:
+        r = at(y)
+        if not r.converged:
+            return ZeroInternal(d, J_D, np.nan, np.nan, None, False, r.message)
+        if r.internal_entropy > 0:
+            break
+        lo, y = y, (2.0 if y < 2 else 2 * y)
+    else:
+        return ZeroInternal(d, J_D, np.inf, np.nan, None, True, f"S_I < 0 up to y = {y_max:g}")
+    y0 = brentq(lambda t: at(t).internal_entropy, lo, y, xtol=xtol)
+    r = at(y0)
+    return ZeroInternal(d, J_D, y0, r.external_entropy, bool(r.external_entropy >= 0),
+                        r.converged, "ok")
