@@ -12,7 +12,7 @@ from scipy import special as sp
 
 from toolkit.checks import integer
 
-from .special import binary_entropy, check_finite, log_Phi, log_Phi2, mills
+from .special import binary_entropy, bisect, check_finite, log_Phi, log_Phi2, mills
 
 LN2 = float(np.log(2.0))
 
@@ -69,22 +69,15 @@ def symmetric_saddle(J_D, eta, kappa=0.0):
     """t* = argmax_t { ln[2Φ(J̃ + √η t)] − t²/2 }: the root of √η R(J̃ + √η t) = t, R = φ/Φ.
 
     The objective is strictly concave, and the root lies in [0, √η R(J̃)] (R is decreasing and
-    positive), so a vectorised bisection to machine precision is safe; one Newton step polishes it.
+    positive), so a vectorised bisection to machine precision is safe.
     """
     jt = _jt(J_D, kappa)
     eta = check_finite("eta", eta)
     if np.any((eta < 0) | (eta > 1)):
         raise ValueError(f"eta must be in [0, 1], got {eta!r}")
     jt, se = np.broadcast_arrays(jt, np.sqrt(eta))
-    lo = np.zeros(jt.shape)
-    hi = se * mills(jt) + 1e-300
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        pos = se * mills(jt + se * mid) - mid > 0
-        lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
-        if np.all(hi - lo <= 4 * np.finfo(float).eps * np.maximum(1.0, hi)):
-            break
-    return 0.5 * (lo + hi)
+    # 100 halvings of an interval of length ≤ √(2/π) reach machine precision
+    return bisect(lambda t: se * mills(jt + se * t) - t, np.zeros(jt.shape), se * mills(jt) + 1e-300)
 
 
 def entropy_symmetric(J_D, eta, kappa=0.0):

@@ -43,6 +43,16 @@ class Saddle:
         return dict(p_hat=self.p_hat, q1=self.q1, q1_hat=self.q1_hat)
 
 
+def z_rule(p, jt, q1, constrained, step=0.5):
+    """The z quadrature: graded around the steps of H± (z = ∓J̃/√q1, width √(1−q1)/√q1) and, for a
+    constrained reference, of H_r (z = −J̃√q1/p, width √(q1−p²)/p)."""
+    sq, s1 = np.sqrt(q1), np.sqrt(1 - q1)
+    sharp = [(-jt / sq, s1 / sq), (jt / sq, s1 / sq)]
+    if constrained and p > 0:
+        sharp.append((-jt * sq / p, np.sqrt(max(q1 - p * p, 0.0)) / p))
+    return gauss_grid(sharp, step=step)
+
+
 def _lnPhi_and_dq(x, dx):
     """ln H(−x) = ln Φ(x) and its q1-derivative R(x)·dx."""
     return log_Phi(x), mills(x) * dx
@@ -64,11 +74,8 @@ class SiteIntegrals:
             raise ValueError(f"reference must be 'constrained' or 'free', got {reference!r}")
         self.y = float(y)
         sq, s1 = np.sqrt(q1), np.sqrt(1 - q1)
-        sharp = [(-jt / sq, s1 / sq), (jt / sq, s1 / sq)]
         constrained = reference == "constrained"
-        if constrained and p > 0:
-            sharp.append((-jt * sq / p, np.sqrt(max(q1 - p * p, 0.0)) / p))
-        z, wz = gauss_grid(sharp, step=step)
+        z, wz = z_rule(p, jt, q1, constrained, step)
         xp, xm = (jt + sq * z) / s1, (jt - sq * z) / s1
         dxp = z / (2 * sq * s1) + xp / (2 * (1 - q1))
         dxm = -z / (2 * sq * s1) + xm / (2 * (1 - q1))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from .annealed import _jt, entropy_core
 from .cluster_integrals import Saddle
-from .large_deviation import iterate
+from .large_deviation import along_d, iterate
 from .special import log_Phi
 
 
@@ -72,13 +72,7 @@ def solve(d, J_D, kappa=0.0, *, init=None, tol=1e-9, damping=0.5, max_iter=1000)
 
 def curve(d_grid, J_D, kappa=0.0, **kwargs) -> list[FPResult]:
     """Solve along ``d_grid`` by continuation from large to small d; results in the input order."""
-    d_grid = np.asarray(d_grid, float)
-    order = np.argsort(-d_grid)
-    out: list[FPResult | None] = [None] * d_grid.size
-    prev = None
-    for i in order:
-        r = solve(d_grid[i], J_D, kappa, init=prev if prev is not None and prev.converged
-                  and np.isfinite(prev.q1_hat) else None, **kwargs)
-        out[i] = r
-        prev = r
-    return out
+    def at(d, init):
+        r = solve(d, J_D, kappa, init=init, **kwargs)
+        return r, (r if r.converged and np.isfinite(r.q1_hat) else None)
+    return along_d(d_grid, at)

@@ -34,8 +34,7 @@ from scipy import special as sp
 from toolkit.checks import finite_scalar
 
 from .annealed import LN2, _jt, pair_exponent_d
-from .cluster_integrals import Saddle, SiteIntegrals
-from .quadrature import gauss_grid
+from .cluster_integrals import Saddle, SiteIntegrals, z_rule
 from .special import binary_entropy, log_Phi
 
 _Y1_STEP = 1e-3
@@ -185,6 +184,17 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
                     converged=ok, iterations=its, residuals=res, message=msg)
 
 
+def along_d(d_grid, solve_at):
+    """Continuation in d from large to small: ``solve_at(d, init) -> (result, next_init)`` is called
+    in decreasing d with the previous ``next_init`` (None to cold-start); results in input order."""
+    d_grid = np.asarray(d_grid, float)
+    out = [None] * d_grid.size
+    init = None
+    for i in np.argsort(-d_grid):
+        out[i], init = solve_at(float(d_grid[i]), init)
+    return out
+
+
 def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained",
                  method="binomial", step=0.5) -> float:
     """Φ evaluated (not extremised) at given order parameters (SPEC §6.3).
@@ -206,10 +216,7 @@ def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained
         raise ValueError("the binomial form needs an integer y")
     y = int(y)
     sq, s1 = np.sqrt(q1), np.sqrt(1 - q1)
-    sharp = [(-jt / sq, s1 / sq), (jt / sq, s1 / sq)]
-    if reference == "constrained":
-        sharp.append((-jt * sq / p, np.sqrt(q1 - p * p) / p))
-    z, wz = gauss_grid(sharp, step=step)
+    z, wz = z_rule(p, jt, q1, reference == "constrained", step)
     lHp, lHm = log_Phi((jt + sq * z) / s1), log_Phi((jt - sq * z) / s1)
     lHr = log_Phi((jt + p * z / sq) / np.sqrt(1 - p * p / q1)) if reference == "constrained" \
         else np.zeros_like(z)

@@ -90,7 +90,7 @@ def _dlog_integrand(x, b, rho, s):
     return -x - (rho / s) * mills((b - rho * x) / s)
 
 
-def _bisect(f, lo, hi, iters=100):
+def bisect(f, lo, hi, iters=100):
     """Vectorised bisection for the sign change of a decreasing ``f`` on [lo, hi]."""
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
@@ -125,7 +125,7 @@ def _log_Phi2_quad(a, b, rho, s=None):
         lo = np.where(bad, lo - step, lo)
         step = np.where(bad, 2 * step, step)
     at_edge = dg(a) >= 0
-    xstar = np.where(at_edge, a, _bisect(dg, lo, np.where(at_edge, a + 1, a), iters=60))
+    xstar = np.where(at_edge, a, bisect(dg, lo, np.where(at_edge, a + 1, a), iters=60))
     gstar = g(xstar)
     drop = 60.0
     level = lambda x: g(x) - (gstar - drop)  # noqa: E731  (positive inside the support window)
@@ -138,7 +138,7 @@ def _log_Phi2_quad(a, b, rho, s=None):
             break
         left = np.where(above, left - step, left)
         step = np.where(above, 2 * step, step)
-    xl = _bisect(lambda x: -level(x), left, xstar, iters=40)
+    xl = bisect(lambda x: -level(x), left, xstar, iters=40)
     # Right end: the same towards a (g decreasing right of x*), capped at a.
     right = np.minimum(xstar + 1.0, a)
     step = np.ones_like(right)
@@ -148,7 +148,7 @@ def _log_Phi2_quad(a, b, rho, s=None):
             break
         right = np.where(above, np.minimum(right + step, a), right)
         step = np.where(above, 2 * step, step)
-    xr = np.where(level(right) > 0, right, _bisect(level, xstar, right, iters=40))
+    xr = np.where(level(right) > 0, right, bisect(level, xstar, right, iters=40))
     # Breakpoints: uniform, plus geometric grading around the step of the Φ factor.
     uni = xl[:, None] + (xr - xl)[:, None] * np.linspace(0.0, 1.0, 33)[None, :]
     w = s / np.maximum(np.abs(rho), 1e-300)

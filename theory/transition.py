@@ -102,15 +102,10 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
 
 def densest_curve(d_grid, J_D, kappa=0.0, **kw) -> list[Densest]:
     """:func:`densest` along ``d_grid`` by continuation from large to small d (input order kept)."""
-    d_grid = np.asarray(d_grid, float)
-    out: list[Densest | None] = [None] * d_grid.size
-    prev = None
-    for i in np.argsort(-d_grid):
-        r = densest(d_grid[i], J_D, kappa, init=prev, **kw)
-        out[i] = r
-        if r.converged and r.result is not None:
-            prev = r.result
-    return out
+    def at(d, init):
+        r = densest(d, J_D, kappa, init=init, **kw)
+        return r, (r.result if r.converged and r.result is not None else init)
+    return LD.along_d(d_grid, at)
 
 
 @dataclass
