@@ -48,3 +48,64 @@ def test_zero_internal_cross_check_agrees_with_densest(d, jd):
     assert z.rm == (full.internal_entropy > 0)
     if np.isfinite(z.y0) and z.y0 > 0:
         assert (z.y0 < full.y_star) == (full.internal_entropy > 0)
+
+
+# --- the transition: min_d S_I^max(d) and the critical coupling -------------------------------
+
+COARSE = [0.2, 0.1, 0.05, 0.03]
+
+
+@pytest.mark.parametrize("jd,sign", [(0.05, -1), (0.08, +1)])
+def test_branch_minimum_sign_on_both_sides_of_the_transition(jd, sign):
+    # J_D = 0.05: S_I^max(0.03) ≈ −3.7e-3 (OGP); J_D = 0.08: S_I^max ≥ +6e-3 down to d = 0.03.
+    b = T.branch_minimum(jd, d_grid=COARSE)
+    assert np.sign(b.value) == sign and abs(b.value) > 2e-3
+    assert b.rm == (sign > 0)
+    assert b.d.size == len(COARSE) and b.d_end == 0.03
+
+
+def test_curve_points_stay_off_the_collapsed_branch():
+    for c in T.densest_curve(COARSE, 0.06):
+        p = 1 - 2 * c.d
+        assert c.converged and (c.result.q1 - p * p) < T.COLLAPSE_T * (1 - p * p)
+
+
+class _Fake:
+    """A BranchMinimum stand-in: g(x) = 0.2 (x − 0.061) − 1e-5 on the refined (longer) grid."""
+
+    def __init__(self, x, grid):
+        self.J_D = x
+        self.value = 0.2 * (x - 0.061) - (1e-5 if len(grid) > 5 else 0.0)
+
+
+def test_critical_root_and_grid_uncertainty():
+    c = T._critical("J_D", _Fake, (0.0, 0.2), 1e-6, np.linspace(0.3, 0.01, 5), {})
+    assert c.converged and abs(c.value - 0.061) < 2e-6
+    assert c.grid_shift == pytest.approx(-1e-5)
+    assert c.uncertainty == pytest.approx(1e-6 + 1e-5 / 0.2, rel=1e-6)
+
+
+def test_critical_without_sign_change_is_reported():
+    c = T._critical("J_D", _Fake, (0.1, 0.2), 1e-6, np.linspace(0.3, 0.01, 5), {})
+    assert not c.converged and np.isnan(c.value) and "no sign change" in c.message
+
+
+def test_critical_cache_resumes(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(J_D, lam, L, kappa, d_grid):
+        calls.append(J_D)
+        d = np.asarray(d_grid)
+        return T.BranchMinimum(J_D, lam, L, 0.2 * (J_D - 0.061), 0.03, 0.03, True, d, d * 0, d * 0)
+    monkeypatch.setattr(T, "branch_minimum", fake)
+    first = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    n = len(calls)
+    again = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    assert len(calls) == n and again.value == first.value and again.uncertainty == first.uncertainty
+
+
+@pytest.mark.slow
+def test_critical_self_coupling_of_the_core_model():
+    # measured 0.0601 ± 0.0006 (session 2); the transition lies inside Fig. 4's range (0.05, 0.1)
+    c = T.critical_JD()
+    assert c.converged and 0.055 < c.value < 0.065 and c.uncertainty < 0.003

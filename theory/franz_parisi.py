@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from .annealed import _jt, entropy_core
 from .cluster_integrals import Saddle
-from .large_deviation import along_d, iterate
+from .large_deviation import along_d, carry, iterate
 from .special import log_Phi
 
 
@@ -60,7 +60,7 @@ def solve(d, J_D, kappa=0.0, *, init=None, tol=1e-9, damping=0.5, max_iter=1000)
         return FPResult(d, float(J_D), float(kappa), 0.0, p_hat=np.inf, q1=1.0, q1_hat=np.inf,
                         converged=True, iterations=0, message="d = 0: the reference itself")
     if isinstance(init, FPResult):
-        init = (init.p_hat, init.q1, init.q1_hat)
+        init = carry(init, d)
     p_hat, q1, q1_hat, av, ok, its, res = iterate(d, jt, 0.0, init=init, tol=tol,
                                                   damping=damping, max_iter=max_iter)
     S = -p * p_hat - q1_hat * (1 - q1) / 2 + av["lnK"]

@@ -39,6 +39,7 @@ from .special import binary_entropy, log_Phi
 
 _Y1_STEP = 1e-3
 ANDERSON_BUDGET = 60
+Q1_RUNAWAY = 1e-3  # 1 − q1 below this fraction of 1 − p², still rising: the q1 → 1 basin
 
 
 @dataclass
@@ -85,7 +86,9 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
     can run away where the plain iteration contracts slowly (e.g. J̃ = 0, d ≲ 0.02): after
     ``ANDERSON_BUDGET`` iterations without convergence, or once q̂1 > 100, the solve restarts from
     ``init`` with the plain damped iteration. A run-away q̂1 (y√q̂1 > 100, where the g window and
-    the cost grow without bound) stops the solve with ``converged=False``. Converged when both components of G(x) − x are below
+    the cost grow without bound) stops the solve with ``converged=False``, and so does q1 → 1
+    (1 − q1 < ``Q1_RUNAWAY``·(1 − p²) and still rising): past the fold that ends the RS branch at small
+    d the iteration has no interior fixed point and runs into the satellites-collapse basin. Converged when both components of G(x) − x are below
     ``tol``.
     Returns (p̂, q1, q̂1, averages at the saddle, converged, iterations, residuals).
     """
@@ -133,7 +136,22 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
         q1_hat = min(max(new[1], 0.5 * q1_hat), 2 * q1_hat + 1)
         if y * np.sqrt(q1_hat) > 100:
             return p_hat, q1, q1_hat, av, False, it, dict(res, error="q1_hat run-away")
+        if 1 - q1 < Q1_RUNAWAY * (1 - p * p) and f[0] > 0:
+            return p_hat, q1, q1_hat, av, False, it, dict(res, error="q1 -> 1 run-away")
     return p_hat, q1, q1_hat, av, False, max_iter, res
+
+
+def carry(result, d):
+    """Warm start at distance d from a saddle at another distance: (p̂, q1, q̂1) with the relative
+    position t = (q1 − p²)/(1 − p²) of q1 in its domain (p², 1) held fixed.
+
+    Carrying q1 itself fails at small d: when d decreases, p² = (1 − 2d)² overtakes the old q1, the
+    reset lands near q1 = 1, and the iteration falls into the spurious q1 → 1 basin.
+    """
+    p_old, p = 1 - 2 * result.d, 1 - 2 * d
+    t = (result.q1 - p_old * p_old) / (1 - p_old * p_old)
+    t = min(max(t, 1e-6), 1 - 1e-6)
+    return result.p_hat, p * p + t * (1 - p * p), result.q1_hat
 
 
 def _check(d, y, reference):
@@ -155,7 +173,7 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
         raise ValueError("large deviations of the L-module chain are not implemented yet (L = 1 only)")
     jt = float(_jt(J_D, kappa))
     if isinstance(init, LDResult):
-        init = (init.p_hat, init.q1, init.q1_hat)
+        init = carry(init, d)
     p = 1 - 2 * d
     kw = dict(reference=reference, tol=tol, damping=damping, max_iter=max_iter, step=step)
     if abs(y - 1) < _Y1_STEP / 2:

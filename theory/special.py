@@ -151,7 +151,7 @@ def _log_Phi2_quad(a, b, rho, s=None):
     xr = np.where(level(right) > 0, right, bisect(level, xstar, right, iters=40))
     # Breakpoints: uniform, plus geometric grading around the step of the Φ factor.
     uni = xl[:, None] + (xr - xl)[:, None] * np.linspace(0.0, 1.0, 33)[None, :]
-    w = s / np.maximum(np.abs(rho), 1e-300)
+    w = s / np.maximum(np.abs(rho), 1e-12)  # ρ → 0: a flat Φ factor, every graded point clipped
     k = 4.0 ** np.arange(-1, 21)
     x0c = np.where(np.isfinite(x0), x0, xl)
     geo = np.concatenate([x0c[:, None] - w[:, None] * k, x0c[:, None],

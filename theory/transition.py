@@ -29,16 +29,28 @@ class _YScan:
 
     def __init__(self, d, J_D, kappa, init, solve_kw):
         self.d, self.J_D, self.kappa, self.last = d, J_D, kappa, init
-        self.kw = {"max_iter": 300, **solve_kw}
+        self.kw = {"max_iter": 150, **solve_kw}
         self.cache: dict[float, LD.LDResult] = {}
 
     def __call__(self, y) -> LD.LDResult:
         if y not in self.cache:
             r = LD.solve(self.d, y, self.J_D, kappa=self.kappa, init=self.last, **self.kw)
             self.cache[y] = r
-            if r.converged:
+            if _interior(r):
                 self.last = r
         return self.cache[y]
+
+
+COLLAPSE_T = 0.99
+
+
+def _interior(r) -> bool:
+    """A converged saddle on the physical branch: q1 not collapsed onto 1, i.e. the relative
+    position t = (q1 − p²)/(1 − p²) below ``COLLAPSE_T``. Past the fold that ends the RS branch at
+    small d the only fixed points left have t → 1 and S_I → 0 (satellites merge into one
+    configuration); they are not the densest clusters and are reported as failures."""
+    p = 1 - 2 * r.d
+    return bool(r.converged and (r.q1 - p * p) < COLLAPSE_T * (1 - p * p))
 
 
 @dataclass
@@ -60,51 +72,103 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
             **solve_kw) -> Densest:
     """y*(d) and S_I^max(d) at one distance (SPEC §6.9); ``init`` warm-starts the first solve.
 
-    y walks up 0 (the Franz–Parisi saddle, a safe cold start), ½, 2, 4, … ≤ ``y_max`` until Σ_ext
-    turns negative, then Brent in ln y finds y*. With ``exact=False`` the walk stops as soon as the
-    sign of S_I^max is known: S_I(d, y) > 0 with Σ_ext(d, y) ≥ 0 implies S_I^max ≥ S_I(d, y) > 0
-    (S_I increases with y), and the result is that lower bound (``frozen=False``).
+    Cold start (``init`` None or at y = 0): y walks up 0 (the Franz–Parisi saddle), ½, 2, 4, … ≤
+    ``y_max`` until Σ_ext turns negative, then Brent in ln y finds y*. With ``exact=False`` the walk
+    stops as soon as the sign of S_I^max is known: S_I(d, y) > 0 with Σ_ext(d, y) ≥ 0 implies
+    S_I^max ≥ S_I(d, y) > 0 (S_I increases with y), and the result is that lower bound
+    (``frozen=False``). Warm start from a saddle at y* of a nearby distance (continuation in d):
+    y moves by factors of 1.25 from that y* until Σ_ext changes sign, then Brent.
     """
     at = _YScan(d, J_D, kappa, init, solve_kw)
 
-    if init is None:
-        at(0.0)
-    ys = [0.5, 2.0]
-    while ys[-1] < y_max:
-        ys.append(min(2 * ys[-1], y_max))
-    prev_y, lo_y, hi_y = 0.0, None, None
-    for y in ys:
-        r = at(y)
-        if not r.converged:
-            return Densest(d, J_D, np.nan, np.nan, False, False, r, len(at.cache),
-                           f"saddle not converged at y = {y:g}: {r.message}")
-        if r.external_entropy < 0:
-            lo_y, hi_y = prev_y, y
-            break
-        if not exact and r.internal_entropy > 0:
-            return Densest(d, J_D, np.nan, r.internal_entropy, False, True, r, len(at.cache),
-                           f"S_I > 0 with Σ_ext ≥ 0 at y = {y:g}: a lower bound on S_I^max")
-        prev_y = y
-    if hi_y is None:
-        r = at.cache[ys[-1]]
-        return Densest(d, J_D, np.inf, r.internal_entropy, False, True, r, len(at.cache),
-                       f"Σ_ext > 0 up to y = {y_max:g}: S_I(y_max) is a lower bound")
-    if lo_y == 0.0:
-        lo_y = hi_y / 8  # Σ_ext(0) = S_a > 0 for J̃ > 0; search in (hi/8, hi)
-        while at(lo_y).external_entropy < 0 and lo_y > 1e-4:
-            lo_y /= 8
+    def failed(r, y):
+        why = r.message if not r.converged else "collapsed onto the q1 → 1 branch"
+        return Densest(d, J_D, np.nan, np.nan, False, False, r, len(at.cache),
+                       f"saddle not converged at y = {y:g}: {why}")
+
+    y0 = getattr(init, "y", 0.0)
+    if init is not None and 0 < y0 < y_max:
+        for y0 in (y0, min(1.25 * y0, y_max), y0 / 1.25):  # near the fold one side may have no saddle
+            r = at(y0)
+            if _interior(r):
+                break
+        else:
+            return failed(r, y0)
+        up = r.external_entropy >= 0
+        y1 = y0
+        while True:
+            y2 = min(y1 * 1.25, y_max) if up else y1 / 1.25
+            if y2 == y1 or y2 < 1e-3:
+                return Densest(d, J_D, np.inf if up else 0.0, r.internal_entropy, False, True, r,
+                               len(at.cache), f"Σ_ext keeps its sign up to y = {y1:g}")
+            r = at(y2)
+            if not _interior(r):
+                return failed(r, y2)
+            if (r.external_entropy >= 0) != up:
+                break
+            y1 = y2
+        lo_y, hi_y = (y1, y2) if up else (y2, y1)
+    else:
+        if init is None:
+            at(0.0)
+        ys = [0.5, 2.0]
+        while ys[-1] < y_max:
+            ys.append(min(2 * ys[-1], y_max))
+        prev_y, lo_y, hi_y = 0.0, None, None
+        for y in ys:
+            r = at(y)
+            if not _interior(r):
+                return failed(r, y)
+            if r.external_entropy < 0:
+                lo_y, hi_y = prev_y, y
+                break
+            if not exact and r.internal_entropy > 0:
+                return Densest(d, J_D, np.nan, r.internal_entropy, False, True, r, len(at.cache),
+                               f"S_I > 0 with Σ_ext ≥ 0 at y = {y:g}: a lower bound on S_I^max")
+            prev_y = y
+        if hi_y is None:
+            r = at.cache[ys[-1]]
+            return Densest(d, J_D, np.inf, r.internal_entropy, False, True, r, len(at.cache),
+                           f"Σ_ext > 0 up to y = {y_max:g}: S_I(y_max) is a lower bound")
+        if lo_y == 0.0:
+            lo_y = hi_y / 8  # Σ_ext(0) = S_a > 0 for J̃ > 0; search in (hi/8, hi)
+            while at(lo_y).external_entropy < 0 and lo_y > 1e-4:
+                lo_y /= 8
     t = brentq(lambda t: at(float(np.exp(t))).external_entropy, np.log(lo_y), np.log(hi_y),
                xtol=xtol)
     y = float(np.exp(t))
     r = at(y)
-    return Densest(d, J_D, y, r.internal_entropy, True, r.converged, r, len(at.cache), "ok")
+    if not _interior(r):
+        return failed(r, y)
+    return Densest(d, J_D, y, r.internal_entropy, True, True, r, len(at.cache), "ok")
 
 
-def densest_curve(d_grid, J_D, kappa=0.0, **kw) -> list[Densest]:
-    """:func:`densest` along ``d_grid`` by continuation from large to small d (input order kept)."""
-    def at(d, init):
+def densest_curve(d_grid, J_D, kappa=0.0, *, refine=3, **kw) -> list[Densest]:
+    """:func:`densest` along ``d_grid`` by continuation from large to small d (input order kept).
+
+    A step that fails is retried through its midpoint, up to ``refine`` halvings (the RS branch
+    bends sharply before its fold, and a large step jumps off it). The branch ends in a fold at
+    small d, where the iteration runs to q1 → 1: the first step that still fails ends the
+    continuation, and the smaller distances are returned as not attempted.
+    """
+    ended = []
+
+    def step(d, init, depth):
         r = densest(d, J_D, kappa, init=init, **kw)
-        return r, (r.result if r.converged and r.result is not None else init)
+        if r.converged or depth == 0 or init is None or not hasattr(init, "d"):
+            return r
+        mid = densest(0.5 * (init.d + d), J_D, kappa, init=init, **kw)
+        mid = mid if mid.converged else step(0.5 * (init.d + d), init, depth - 1)
+        return step(d, mid.result, depth - 1) if mid.converged else r
+
+    def at(d, init):
+        if ended:
+            return Densest(d, J_D, np.nan, np.nan, False, False,
+                           message=f"not attempted: the branch ended above d = {ended[0]:g}"), init
+        r = step(d, init, refine)
+        if not r.converged:
+            ended.append(d)
+        return r, (r.result if r.converged else init)
     return LD.along_d(d_grid, at)
 
 
@@ -151,3 +215,167 @@ def zero_internal(d, J_D, kappa=0.0, *, y_max=64.0, init=None, xtol=1e-6,
     r = at(y0)
     return ZeroInternal(d, J_D, y0, r.external_entropy, bool(r.external_entropy >= 0),
                         r.converged, "ok")
+
+
+# ---------------------------------------------------------------------------------------------
+# The transition: min_d S_I^max(d) = 0
+
+D_GRID = np.r_[np.geomspace(0.3, 0.02, 14), np.arange(0.019, 0.0049, -0.001)]
+"""Default distances: geometric from 0.3 to 0.02, then steps of 0.001 down to 0.005 (SPEC §6.9
+asks for d down to ≈ 0.005; the RS branch of the densest clusters ends in a fold above that near
+the transition, and the fine steps locate the fold to ±0.001)."""
+
+
+@dataclass
+class BranchMinimum:
+    """min over the resolved branch of S_I^max(d) (per neuron), with where it sits.
+
+    ``d_end`` is the smallest distance at which the densest-cluster saddle was resolved (the RS
+    branch ends in a fold just below it, or the grid ends); ``at_end`` says the minimum sits
+    there, so that the branch beyond the fold could only lower it.
+    """
+
+    J_D: float
+    lam: float
+    L: int
+    value: float
+    d_at: float
+    d_end: float
+    at_end: bool
+    d: np.ndarray = field(repr=False)
+    internal_entropy: np.ndarray = field(repr=False)
+    y_star: np.ndarray = field(repr=False)
+
+    @property
+    def rm(self) -> bool:
+        return bool(self.value > 0)
+
+
+def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
+    """(d, S_I^max per neuron, y*) along the grid, resolved points only."""
+    if L == 1 and lam == 0:
+        curve = densest_curve(d_grid, J_D, kappa, **kw)
+        pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
+    elif L == 2:
+        from . import chain_large_deviation as CLD
+        pts = CLD.densest_points(d_grid, J_D, lam, kappa=kappa, **kw)
+    else:
+        raise ValueError(f"the transition is implemented for the core model (L = 1, λ = 0) and the "
+                         f"two-module chain (L = 2); got L = {L}, λ = {lam}")
+    return sorted(pts, reverse=True)
+
+
+def branch_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> BranchMinimum:
+    """min_d S_I^max(d) over the resolved densest-cluster branch (SPEC §6.9): positive ⇒ RM."""
+    d_grid = D_GRID if d_grid is None else np.asarray(d_grid, float)
+    pts = _densest_points(float(J_D), float(lam), int(L), kappa, d_grid, **kw)
+    if not pts:
+        raise RuntimeError(f"no densest-cluster saddle resolved at J_D = {J_D}, λ = {lam}, L = {L}")
+    d, s, y = (np.array(c) for c in zip(*pts))
+    k = int(np.argmin(s))
+    return BranchMinimum(float(J_D), float(lam), int(L), float(s[k]), float(d[k]), float(d[-1]),
+                         bool(k == d.size - 1), d, s, y)
+
+
+@dataclass
+class Critical:
+    """A critical coupling with its uncertainty (``value ± uncertainty``) and the search record.
+
+    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′, where Δg is the change of
+    g = min_d S_I^max at the root when the d-grid is refined (midpoints added) and g′ the slope of
+    g across the final bracket.
+    """
+
+    parameter: str
+    value: float
+    uncertainty: float
+    fixed: dict
+    bracket: tuple
+    evaluations: list
+    grid_shift: float
+    converged: bool
+    message: str = ""
+
+
+CRITERION = ("RM iff min over the resolved branch of S_I^max(d) = S_I(d, y*(d)) > 0, y* the "
+             "continuous y with Σ_ext(d, y*) = 0 (constrained reference, SPEC §6.9); the critical "
+             "coupling is the root of that minimum")
+
+
+def _cached(g_at, cache_dir, tag):
+    """``g_at`` with each BranchMinimum stored as ``<cache_dir>/<tag>_<x>_<grid hash>.npz`` (atomic
+    writes), so an interrupted or repeated root search reloads what it already computed."""
+    if cache_dir is None:
+        return g_at
+    import hashlib
+    from pathlib import Path
+
+    from toolkit.results import read_npz, write_npz
+
+    def at(x, grid):
+        h = hashlib.sha256(np.asarray(grid, float).tobytes()).hexdigest()[:12]
+        path = Path(cache_dir) / f"{tag}_{x!r}_{h}.npz"
+        if path.exists():
+            a = read_npz(path)
+            return BranchMinimum(**{k: (a[k] if a[k].ndim else a[k].item()) for k in a})
+        b = at.g_at(x, grid)
+        write_npz(path, dict(b.__dict__), sidecar=False)
+        return b
+    at.g_at = g_at
+    return at
+
+
+def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
+    """Root of g(x) = branch minimum at x, increasing in x, by Brent on the bracket."""
+    from scipy.optimize import brentq
+    d_grid = D_GRID if d_grid is None else np.asarray(d_grid, float)
+    evals = {}
+
+    def g(x):
+        x = float(x)
+        if x not in evals:
+            evals[x] = g_at(x, d_grid)
+        return evals[x].value
+
+    lo, hi = map(float, bracket)
+    glo, ghi = g(lo), g(hi)
+    if not glo < 0 < ghi:
+        return Critical(parameter, np.nan, np.nan, fixed, (lo, hi), list(evals.values()), np.nan,
+                        False, f"no sign change of min S_I^max on {parameter} ∈ [{lo}, {hi}]: "
+                        f"{glo:+.3g} .. {ghi:+.3g}")
+    x = brentq(g, lo, hi, xtol=xtol)
+    xs = np.array(sorted(evals))
+    below, above = xs[xs <= x].max(), xs[xs >= x].min()
+    if above == below:
+        above = xs[xs > x].min() if np.any(xs > x) else hi
+    slope = (g(above) - g(below)) / (above - below)
+    fine = np.unique(np.r_[d_grid, 0.5 * (d_grid[1:] + d_grid[:-1])])
+    shift = g_at(x, fine).value - g(x)
+    unc = xtol + abs(shift) / slope
+    return Critical(parameter, float(x), float(unc), fixed, (lo, hi),
+                    sorted(evals.values(), key=lambda e: getattr(e, parameter)), float(shift),
+                    True, CRITERION)
+
+
+def critical_JD(lam=0.0, L=1, kappa=0.0, *, bracket=(0.04, 0.08), xtol=5e-4, d_grid=None,
+                cache_dir=None, **kw) -> Critical:
+    """J_c(λ, L): the self-coupling where min_d S_I^max(d) changes sign (SPEC §6.9).
+
+    Each evaluation is a continuation of the densest-cluster curve along ``d_grid`` (about a
+    minute for the core model on the default grid); ``cache_dir`` keeps them on disk.
+    """
+    def g_at(J, grid):
+        return branch_minimum(J, lam, L, kappa, d_grid=grid, **kw)
+    tag = f"JD_lam{float(lam)!r}_L{int(L)}_k{float(kappa)!r}"
+    return _critical("J_D", _cached(g_at, cache_dir, tag), bracket, xtol, d_grid,
+                     dict(lam=float(lam), L=int(L), kappa=float(kappa)))
+
+
+def critical_lambda(J_D, L=2, kappa=0.0, *, bracket=(0.1, 0.8), xtol=5e-3, d_grid=None,
+                    cache_dir=None, **kw) -> Critical:
+    """λ_c(J_D, L): the inter-module coupling where min_d S_I^max(d) changes sign (SPEC §6.9)."""
+    def g_at(lam, grid):
+        return branch_minimum(J_D, lam, L, kappa, d_grid=grid, **kw)
+    tag = f"lam_JD{float(J_D)!r}_L{int(L)}_k{float(kappa)!r}"
+    return _critical("lam", _cached(g_at, cache_dir, tag), bracket, xtol, d_grid,
+                     dict(J_D=float(J_D), L=int(L), kappa=float(kappa)))

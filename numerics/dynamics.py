@@ -1,0 +1,574 @@
+"""Zero-temperature relaxation dynamics of the core model and of the L-module chain (SPEC 8).
+
+Conventions are those of :mod:`numerics.models` (SPEC 2, 3.1, 3.3): spins s_i = +-1, the field on
+neuron i is h_i = sum_{j != i} J_ij s_j + J_D s_i (row i of ``J`` feeds neuron i, the diagonal of ``J``
+is ignored and the self coupling ``J_D`` is passed separately), and a configuration is a fixed point
+with margin kappa when s_i h_i > kappa for every i (strict; :func:`is_fixed_point`). The L-module chain
+needs nothing special: :func:`numerics.models.sample_chain` returns its (LN, LN) coupling matrix and the
+concatenated state (module l at indices l*N .. (l+1)*N - 1), which every rule here accepts as is.
+
+**Update rule and ties.** Spin i is *unstable* when s_i h_i <= kappa, and every rule changes unstable
+spins only, by flipping them:
+
+    s_i <- s_i if s_i h_i > kappa else -s_i,   i.e. s_i <- sign(h_i - kappa s_i) with sign(0) -> flip.
+
+For kappa = 0 this is s_i <- sign(h_i) (SPEC 8) except at an exact tie h_i = 0 (probability zero for
+Gaussian couplings), where SPEC 2's sign(0) = +1 would leave s_i = +1 in place although s_i h_i = 0 is
+not stable. Flipping instead makes "no spin can change" *equivalent* to :func:`is_fixed_point`. For
+kappa > 0 the rule is the kappa = 0 rule with J_D replaced by J~ = J_D - kappa (h_i - kappa s_i is the
+field with self coupling J~), the same reduction the theory uses.
+
+**Rules** (one function each, all batched over R replicas that share the couplings):
+
+- :func:`relax_async`: random-sequential dynamics in the exact fast form of SPEC 8.1, with
+  :func:`relax_async_naive` (the plain rule) as reference and baseline;
+- :func:`relax_sync`: Little dynamics, all spins at once, with 2-cycle detection (SPEC 8.2);
+- :func:`relax_partial_sync`: each unstable spin flips with probability ``p_update`` (SPEC 8.3);
+- :func:`relax_layer_sequential`: chain modules in order, each synchronously (SPEC 8.4).
+
+Time is counted in sweeps: N micro-steps of the random-sequential rule, or one parallel update (one pass
+over all layers for the layer-sequential rule). Each returns a :class:`Relaxation`; ``.converged`` is
+:func:`is_fixed_point` of the final state, recomputed from scratch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from numerics.models import is_fixed_point
+from toolkit.checks import finite_scalar, integer
+from toolkit.rng import make_rng
+
+__all__ = [
+    "Relaxation", "flip_unstable", "geometric_wait", "is_fixed_point", "relax_async",
+    "relax_async_naive", "relax_layer_sequential", "relax_partial", "relax_partial_sync", "relax_sync",
+    "unstable_mask",
+]
+
+_TRIALS = 32             # relax_async: naive micro-steps tried per step before the exact pick
+_ROW_LOOP_MIN_N = 512    # relax_async: per-row in-place field updates from this N up, else a gather
+_ROUNDOFF = 1e-9         # relax_async: relative margin below which a "converged" verdict is rechecked
+
+
+# ------------------------------------------------------------------------------------- the result
+
+@dataclass(frozen=True)
+class Relaxation:
+    """Outcome of a relaxation run, one row (or entry) per replica.
+
+    state      (R, N) int8, the final spins.
+    converged  (R,) bool: the final state is a fixed point (s_i h_i > kappa for all i, fields
+               recomputed from scratch with :func:`is_fixed_point`).
+    sweeps     (R,) float64: time at which the run ended, in sweeps. For a converged replica the time
+               of its last flip; for a 2-cycle the step that closed it; otherwise ``max_sweeps``.
+    flips      (R,) int64: number of spin flips performed.
+    cycle2     (R,) bool: a synchronous 2-cycle s(t+1) = s(t-1) != s(t) was found (deterministic
+               rules only; always False for the stochastic rules).
+    unstable   (R, max_sweeps + 1) int32 or None: number of unstable spins at t = 0, 1, ..., max_sweeps
+               sweeps (0 after convergence; a detected 2-cycle is continued periodically). Only with
+               ``record=True``.
+    """
+
+    rule: str
+    state: np.ndarray
+    converged: np.ndarray
+    sweeps: np.ndarray
+    flips: np.ndarray
+    cycle2: np.ndarray
+    unstable: np.ndarray | None
+    max_sweeps: int
+    kappa: float
+
+    @property
+    def replicas(self) -> int:
+        return int(self.state.shape[0])
+
+    @property
+    def success_rate(self) -> float:
+        """Fraction of replicas that reached a fixed point."""
+        return float(np.mean(self.converged))
+
+    @property
+    def message(self) -> str:
+        R = self.replicas
+        n_fp, n_c2 = int(self.converged.sum()), int(self.cycle2.sum())
+        msg = f"{self.rule}: {n_fp}/{R} replicas reached a fixed point"
+        if n_fp:
+            msg += f" (median {np.median(self.sweeps[self.converged]):.3g} sweeps)"
+        if n_c2:
+            msg += f", {n_c2} in a 2-cycle"
+        rest = R - n_fp - n_c2
+        if rest:
+            msg += f", {rest} stopped at max_sweeps = {self.max_sweeps}"
+        return msg
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# ------------------------------------------------------------------------------- the equations
+
+def unstable_mask(s, h, kappa: float = 0.0) -> np.ndarray:
+    """Unstable spins U = {i : s_i h_i <= kappa} (SPEC 8; complement of the strict FP test, SPEC 3.1).
+
+    ``s`` and ``h`` have the same shape ((N,) or (R, N)); returns a bool array of that shape.
+    """
+    return np.multiply(s, h) <= kappa
+
+
+def flip_unstable(s, h, kappa: float = 0.0) -> np.ndarray:
+    """One parallel update s_i <- sign(h_i - kappa s_i), sign(0) -> flip (SPEC 8.2; see module doc).
+
+    Equivalently s_i <- -s_i on U = {i : s_i h_i <= kappa} and s_i unchanged elsewhere.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    return np.where(unstable_mask(s, h, kappa), -s, s)
+
+
+def geometric_wait(n_unstable, N: int, rng: np.random.Generator) -> np.ndarray:
+    """Micro-steps to the next effective flip of random-sequential dynamics (SPEC 8.1).
+
+    Each micro-step picks i uniformly among N spins, so the first pick in U comes after
+    G ~ Geometric(|U| / N) micro-steps (support 1, 2, ...), independently of which spin of U it is.
+    ``n_unstable`` must be positive.
+    """
+    return rng.geometric(np.asarray(n_unstable, dtype=np.float64) / N).astype(np.int64)
+
+
+def _pick_uniform(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """|U| per row and one index drawn uniformly from U per row (SPEC 8.1).
+
+    The j-th element of U with j = floor(u |U|), u ~ U(0, 1), read off the sorted flat indices of the
+    mask. Returns (counts, index); the index is meaningless (0) where the count is 0.
+    """
+    R, N = mask.shape
+    flat = np.flatnonzero(mask)                       # sorted: row r owns flat[starts[r]:starts[r+1]]
+    starts = np.searchsorted(flat, np.arange(R + 1) * N)
+    counts = np.diff(starts)
+    pos = starts[:-1] + np.floor(rng.random(R) * counts).astype(np.int64)
+    if not flat.size:
+        return counts, np.zeros(R, dtype=np.int64)
+    index = flat.take(np.minimum(pos, flat.size - 1)) - np.arange(R) * N
+    return counts, np.where(counts > 0, index, 0)
+
+
+def _fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
+    """h_i = sum_{j != i} J_ij s_j + J_D s_i (SPEC 2, 3.1) for S of shape (R, N), as one GEMM.
+
+    ``A`` is J with zero diagonal, transposed and C-contiguous (row k = column k of J). Same values as
+    :func:`numerics.models.fields`, without its per-call copy of J.
+    """
+    h = S @ A
+    h += J_D * S
+    return h
+
+
+def _half_fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
+    """g = h / 2 (:func:`_fields`), the working variable of :func:`relax_async`.
+
+    Halving is exact in floating point, and it turns the flip update h <- h + 2 s_k J[:, k] into one
+    in-place add or subtract of row k of ``A``; s_i h_i <= kappa <=> s_i g_i <= kappa / 2 exactly.
+    """
+    g = _fields(S, A, J_D)
+    g *= 0.5
+    return g
+
+
+# ----------------------------------------------------------------------------------- input checks
+
+def _couplings(J) -> tuple[np.ndarray, np.ndarray]:
+    """``J`` as a validated float64 square matrix, and A = J_off^T (C-contiguous, zero diagonal)."""
+    try:
+        J = np.asarray(J, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("J must be a real square matrix") from None
+    if J.ndim != 2 or J.shape[0] != J.shape[1]:
+        raise ValueError(f"J must be a square matrix, got shape {J.shape}")
+    if J.shape[0] < 1:
+        raise ValueError("J must have at least one row")
+    if not np.all(np.isfinite(J)):
+        raise ValueError("J has non-finite entries (NaN or infinite)")
+    A = np.array(J.T, dtype=np.float64, order="C")
+    np.fill_diagonal(A, 0.0)
+    return J, A
+
+
+def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarray:
+    """Initial spins as a float64 (R, N) array: ``s0`` (shape (N,) or (R, N)) or uniform from ``rng``."""
+    replicas = integer("replicas", replicas, 1)
+    if s0 is None:
+        return 2.0 * rng.integers(0, 2, size=(replicas, N)).astype(np.float64) - 1.0
+    s = np.asarray(s0)
+    if s.ndim == 1:
+        if s.shape[0] != N:
+            raise ValueError(f"s0 must have shape ({N},) or (R, {N}), got {s.shape}")
+        s = np.broadcast_to(s, (replicas, N))
+    elif s.ndim == 2:
+        if s.shape[1] != N:
+            raise ValueError(f"s0 must have shape ({N},) or (R, {N}), got {s.shape}")
+        if replicas not in (1, s.shape[0]):
+            raise ValueError(f"replicas={replicas} does not match the {s.shape[0]} rows of s0")
+        if s.shape[0] < 1:
+            raise ValueError("s0 has no rows")
+    else:
+        raise ValueError(f"s0 must have shape ({N},) or (R, {N}), got {s.shape}")
+    if not np.issubdtype(s.dtype, np.number) or not np.all((s == 1) | (s == -1)):
+        raise ValueError("s0 entries must be +1 or -1")
+    return np.array(s, dtype=np.float64)
+
+
+def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng):
+    J, A = _couplings(J)
+    J_D = finite_scalar("J_D", J_D)
+    kappa = finite_scalar("kappa", kappa)
+    max_sweeps = integer("max_sweeps", max_sweeps, 0)
+    if rng is None:
+        raise ValueError("rng is required (a numpy.random.Generator, SeedSequence or int seed)")
+    rng = make_rng(rng)
+    S0 = _initial_states(s0, replicas, J.shape[0], rng)
+    return J, A, J_D, kappa, max_sweeps, S0, rng
+
+
+def _result(rule, J, J_D, kappa, max_sweeps, state, sweeps, flips, cycle2, unstable) -> Relaxation:
+    state = state.astype(np.int8)
+    converged = np.asarray(is_fixed_point(J, J_D, state, kappa), dtype=bool).reshape(state.shape[0])
+    arrays = [state, converged, sweeps, flips, cycle2] + ([unstable] if unstable is not None else [])
+    for a in arrays:
+        a.setflags(write=False)
+    return Relaxation(rule=rule, state=state, converged=converged, sweeps=sweeps, flips=flips,
+                      cycle2=cycle2, unstable=unstable, max_sweeps=max_sweeps, kappa=kappa)
+
+
+# ------------------------------------------------------------------------ random-sequential rule
+
+def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas: int = 1,
+                kappa: float = 0.0, record: bool = False) -> Relaxation:
+    """Zero-temperature random-sequential dynamics in its exact fast form (SPEC 8.1).
+
+    The plain rule picks i uniformly at each micro-step and flips it if unstable (s_i h_i <= kappa); a
+    sweep is N micro-steps and the budget is ``max_sweeps`` sweeps. Its exact equivalent, simulated
+    here: conditioned on a flip, the flipped spin k is uniform over U = {i : s_i h_i <= kappa}; flip it
+    and update every field by the rank-1 step h <- h + 2 s_k^new J[:, k] (O(N)); the micro-steps spent
+    to get there are G ~ Geometric(|U| / N), added to the clock.
+
+    Implementation. Each batched step makes one flip in every running replica. It first tries up to
+    32 naive micro-steps per replica (uniform candidates, checked at the current state): the first
+    unstable candidate is uniform over U and its trial number is the geometric wait, at O(1) cost.
+    Only replicas whose 32 candidates were all stable (|U| small) compute U in full: |U| = 0 means a
+    fixed point, otherwise a uniform element of U (from its sorted indices) and, by memorylessness,
+    32 + Geometric(|U| / N) micro-steps. A flip that would end after ``max_sweeps * N`` micro-steps is
+    not made (the naive rule would not have reached it). Fields are float64, updated in place and
+    recomputed from scratch every max(N, 4096) batched steps; a replica that looks converged with a
+    margin within 1e-9 (relative) of kappa has its fields recomputed before the verdict (the
+    accumulated round-off of 4096 rank-1 updates is below 1e-12 relative).
+
+    Parameters: ``J`` (N, N) couplings (diagonal ignored; a chain's (LN, LN) matrix from
+    :func:`numerics.models.sample_chain` works as is), self coupling ``J_D``, ``rng`` (Generator,
+    SeedSequence or int), ``max_sweeps`` >= 0, ``s0`` of shape (N,) (copied to every replica) or
+    (R, N), else ``replicas`` uniform random states drawn from ``rng``; margin ``kappa``; ``record``
+    keeps |U| at every integer sweep. Returns a :class:`Relaxation`.
+    """
+    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    R, N = S0.shape
+    budget = max_sweeps * N
+    half_kappa = 0.5 * kappa
+
+    out_state = S0.copy()
+    out_sweeps = np.full(R, float(max_sweeps))
+    out_flips = np.zeros(R, dtype=np.int64)
+    rec = np.zeros((R, max_sweeps + 1), dtype=np.int32) if record else None
+
+    ids = np.arange(R)                           # replica id of each working row
+    S = S0.copy()                                # working spins, float64 +-1
+    G = _half_fields(S, A, J_D)                  # working half-fields g = h / 2
+    t_now = np.zeros(R, dtype=np.int64)          # micro-step of the last flip (= time consumed)
+    flips = np.zeros(R, dtype=np.int64)
+    next_j = np.zeros(R, dtype=np.int64)         # first sweep index not yet recorded (record=True)
+    add, sub = np.add, np.subtract
+    T = _TRIALS
+    refresh = max(N, 4096)
+    big = np.iinfo(np.int64).max
+    steps = 0
+    rows = np.arange(R)
+    row0 = rows * N                              # offset of each working row in S.ravel()
+    row_loop = N >= _ROW_LOOP_MIN_N
+    A_rows = list(A) if row_loop else None       # row views, made once
+    G_rows = list(G) if row_loop else None
+
+    while ids.size:
+        Ra = ids.size
+        # -- up to T naive micro-steps per replica, all at the current state
+        Sf, Gf = S.ravel(), G.ravel()
+        if T:
+            cand = rng.integers(0, N, size=(Ra, T))
+            cand += row0[:, None]
+            hit = Sf.take(cand) * Gf.take(cand) <= half_kappa
+            first = hit.argmax(axis=1)
+            got = hit[rows, first]
+            k = cand[rows, first]                # flat index of the spin to flip
+            dt = first + 1
+            miss = np.flatnonzero(~got) if not got.all() else None
+        else:
+            k, dt, miss = np.empty(Ra, dtype=np.int64), np.zeros(Ra, dtype=np.int64), rows
+        count = at_fp = None
+        if miss is not None:                     # all T candidates stable: |U| in full
+            Sm, Gm = (S, G) if miss.size == Ra else (S[miss], G[miss])
+            c, kk = _pick_uniform(unstable_mask(Sm, Gm, half_kappa), rng)
+            zero = c == 0
+            if zero.any():                       # looks converged: is any margin within round-off?
+                z = miss[zero]
+                Sz, Gz = S[z], G[z]
+                close = (Sz * Gz - half_kappa).min(axis=1) <= _ROUNDOFF * (1.0 + np.abs(Gz).max(axis=1))
+                if close.any():                  # recompute those fields exactly, then decide
+                    zc = z[close]
+                    G[zc] = _half_fields(S[zc], A, J_D)
+                    zz = np.flatnonzero(zero)[close]
+                    c[zz], kk[zz] = _pick_uniform(unstable_mask(S[zc], G[zc], half_kappa), rng)
+            live = c > 0
+            dt[miss[live]] = T + geometric_wait(c[live], N, rng)
+            k[miss] = kk + row0[miss]
+            count = np.full(Ra, -1, dtype=np.int64)      # |U| where it is known
+            count[miss] = c
+            at_fp = np.zeros(Ra, dtype=bool)
+            at_fp[miss[~live]] = True
+        t_next = t_now + dt
+        go = t_next <= budget
+        if at_fp is not None:
+            go &= ~at_fp
+        all_go = go.all()
+
+        if record:                               # |U| at the sweeps t = j N before the next flip
+            end = np.where(go, t_next, big)
+            need = np.flatnonzero((next_j <= max_sweeps) & (next_j * N < end))
+            if need.size:
+                if count is None:
+                    count = np.full(Ra, -1, dtype=np.int64)
+                unknown = need[count[need] < 0]
+                if unknown.size:
+                    count[unknown] = np.count_nonzero(
+                        unstable_mask(S[unknown], G[unknown], half_kappa), axis=1)
+                for r in need.tolist():
+                    j_end = max_sweeps if end[r] == big else min(max_sweeps, (int(end[r]) - 1) // N)
+                    rec[ids[r], next_j[r]:j_end + 1] = count[r]
+                    next_j[r] = j_end + 1
+
+        # -- the flips: s_k <- -s_k, g <- g + s_k^new J[:, k] (self term J_D included)
+        f = rows if all_go else np.flatnonzero(go)
+        if f.size:
+            kf = k if all_go else k[f]
+            s_new = -Sf.take(kf)
+            Sf[kf] = s_new
+            kcol = kf - row0[f]
+            if row_loop:                         # one in-place add per row: no (R, N) temporaries
+                for r, kr, up in zip(f.tolist(), kcol.tolist(), (s_new > 0).tolist()):
+                    g = G_rows[r]
+                    (add if up else sub)(g, A_rows[kr], out=g)
+            else:                                # small N: one vectorised gather
+                G[f] += s_new[:, None] * A[kcol]
+            Gf[kf] += J_D * s_new
+            if all_go:
+                t_now = t_next
+                flips += 1
+            else:
+                t_now[f] = t_next[f]
+                flips[f] += 1
+
+        if not all_go:                           # retire finished replicas
+            d = np.flatnonzero(~go)
+            out_state[ids[d]] = S[d]
+            out_flips[ids[d]] = flips[d]
+            if at_fp is not None:
+                fp = d[at_fp[d]]
+                out_sweeps[ids[fp]] = t_now[fp] / N
+            keep = np.flatnonzero(go)
+            ids, S, G = ids[keep], S[keep], G[keep]
+            t_now, flips, next_j = t_now[keep], flips[keep], next_j[keep]
+            rows = np.arange(ids.size)
+            row0 = rows * N
+            G_rows = list(G) if row_loop else None
+        steps += 1
+        if steps % refresh == 0 and ids.size:   # bound the round-off of the rank-1 updates
+            G[...] = _half_fields(S, A, J_D)
+
+    return _result("async", J, J_D, kappa, max_sweeps, out_state, out_sweeps, out_flips,
+                   np.zeros(R, dtype=bool), rec)
+
+
+def relax_async_naive(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas: int = 1,
+                      kappa: float = 0.0) -> Relaxation:
+    """The plain random-sequential rule (SPEC 8.1): the reference for :func:`relax_async`.
+
+    Each micro-step picks i uniformly in 0..N-1 and flips s_i if s_i h_i <= kappa (s_i <- sign(h_i)
+    for kappa = 0); a sweep is N micro-steps and a replica stops at its first fixed point or after
+    ``max_sweeps * N`` micro-steps. One replica at a time, in a plain Python loop: after each flip the
+    fields are updated in place, h <- h + 2 s_i J[:, i], and the fixed-point test is redone.
+    ``.sweeps`` of a converged replica is the micro-step of its last flip divided by N. Same arguments
+    as :func:`relax_async`.
+    """
+    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    R, N = S0.shape
+    budget = max_sweeps * N
+    state = S0.copy()
+    sweeps = np.full(R, float(max_sweeps))
+    flips = np.zeros(R, dtype=np.int64)
+    half_kappa = 0.5 * kappa
+    block = max(256, 2 * N)
+    for r in range(R):
+        s = state[r]
+        g = _half_fields(s[None, :], A, J_D)[0]          # g = h / 2, as in relax_async
+        if not np.any(s * g <= half_kappa):
+            sweeps[r] = 0.0
+            continue
+        t, n_flips, done = 0, 0, False
+        while t < budget and not done:
+            for i in rng.integers(0, N, size=min(budget - t, block)).tolist():
+                t += 1
+                si = s[i]
+                if si * g[i] <= half_kappa:                # unstable: flip, h <- h + 2 s_i J[:, i]
+                    si = -si
+                    s[i] = si
+                    (np.add if si > 0 else np.subtract)(g, A[i], out=g)
+                    g[i] += si * J_D
+                    n_flips += 1
+                    if not np.any(s * g <= half_kappa):
+                        done = True
+                        sweeps[r] = t / N
+                        break
+        flips[r] = n_flips
+    return _result("async_naive", J, J_D, kappa, max_sweeps, state, sweeps, flips,
+                   np.zeros(R, dtype=bool), None)
+
+
+# ------------------------------------------------------------------------------- parallel rules
+
+def _relax_parallel(rule, J, A, J_D, kappa, max_sweeps, S0, rng, record, *, p_update=1.0, L=1):
+    """Shared loop of the synchronous, partial-synchronous and layer-sequential rules.
+
+    One sweep from state s: if U(s) is empty, stop (fixed point); otherwise apply the rule's update.
+    Deterministic rules (p_update = 1) also stop at a 2-cycle s(t+1) = s(t-1) != s(t).
+    """
+    R, NL = S0.shape
+    N = NL // L
+    deterministic = p_update == 1.0
+    out_state = S0.copy()
+    out_sweeps = np.full(R, float(max_sweeps))
+    out_flips = np.zeros(R, dtype=np.int64)
+    out_cycle = np.zeros(R, dtype=bool)
+    rec = np.zeros((R, max_sweeps + 1), dtype=np.int32) if record else None
+
+    ids = np.arange(R)
+    S = S0.copy()
+    prev = None                      # state one sweep back (deterministic rules)
+    prev_count = None
+    flips = np.zeros(R, dtype=np.int64)
+    t = 0
+    while ids.size:
+        H = _fields(S, A, J_D)
+        mask = unstable_mask(S, H, kappa)
+        count = np.count_nonzero(mask, axis=1)
+        if record:
+            rec[ids, t] = count
+        stop = (count == 0) | (t == max_sweeps)
+        if stop.any():
+            d = np.flatnonzero(stop)
+            out_state[ids[d]] = S[d]
+            out_flips[ids[d]] = flips[d]
+            fp = d[count[d] == 0]
+            out_sweeps[ids[fp]] = float(t)
+            keep = np.flatnonzero(~stop)
+            ids, S, mask, count, flips = ids[keep], S[keep], mask[keep], count[keep], flips[keep]
+            if prev is not None:
+                prev, prev_count = prev[keep], prev_count[keep]
+            if not ids.size:
+                break
+        if L == 1:                                   # all spins at once (SPEC 8.2, 8.3)
+            if not deterministic:
+                mask &= rng.random(mask.shape) < p_update
+            new = np.where(mask, -S, S)
+            flips += np.count_nonzero(mask, axis=1)
+        else:                                        # modules in order (SPEC 8.4)
+            new = S.copy()
+            for l in range(L):
+                blk = slice(l * N, (l + 1) * N)
+                if l == 0:
+                    m = mask[:, blk]
+                else:
+                    h = new @ A[:, blk]
+                    h += J_D * new[:, blk]
+                    m = unstable_mask(new[:, blk], h, kappa)
+                np.negative(new[:, blk], out=new[:, blk], where=m)
+                flips += np.count_nonzero(m, axis=1)
+        t += 1
+        if deterministic and prev is not None:
+            cyc = np.all(new == prev, axis=1)
+            if cyc.any():
+                d = np.flatnonzero(cyc)
+                out_state[ids[d]] = new[d]
+                out_flips[ids[d]] = flips[d]
+                out_sweeps[ids[d]] = float(t)
+                out_cycle[ids[d]] = True
+                if record:                           # continue the period-2 sequence of |U|
+                    for r in d.tolist():
+                        rec[ids[r], t::2] = prev_count[r]
+                        rec[ids[r], t + 1::2] = count[r]
+                keep = np.flatnonzero(~cyc)
+                ids, S, new, count, flips = ids[keep], S[keep], new[keep], count[keep], flips[keep]
+        if deterministic:
+            prev, prev_count = S, count
+        S = new
+
+    return _result(rule, J, J_D, kappa, max_sweeps, out_state, out_sweeps, out_flips, out_cycle, rec)
+
+
+def relax_sync(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas: int = 1,
+               kappa: float = 0.0, record: bool = False) -> Relaxation:
+    """Synchronous (Little) dynamics s <- sign(J s + J_D s), diagonal included (SPEC 8.2).
+
+    Every unstable spin flips at once (s_i <- sign(h_i - kappa s_i), :func:`flip_unstable`); one step
+    is one sweep. A replica stops at a fixed point (no unstable spin), at a 2-cycle
+    s(t+1) = s(t-1) != s(t) (``.cycle2``; ``.state`` is s(t+1) and ``.sweeps`` is t+1), or after
+    ``max_sweeps`` steps. Longer cycles are not detected. ``rng`` is used only to draw the initial
+    states. Arguments as in :func:`relax_async`.
+    """
+    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    return _relax_parallel("sync", J, A, J_D, kappa, max_sweeps, S0, rng, record)
+
+
+def relax_partial_sync(J, J_D: float, *, rng, p_update: float, max_sweeps: int = 500, s0=None,
+                       replicas: int = 1, kappa: float = 0.0, record: bool = False) -> Relaxation:
+    """Partially synchronous dynamics (SPEC 8.3, [C-BL]).
+
+    All fields are computed from the current state; each neuron then updates (s_i <- sign(h_i - kappa
+    s_i)) independently with probability ``p_update`` in (0, 1], so each unstable spin flips with that
+    probability. One step is one sweep. ``p_update = 1`` is :func:`relax_sync` exactly (same
+    2-cycle detection, no random draws after the initial states); for ``p_update < 1`` the dynamics
+    is stochastic and ``.cycle2`` is always False.
+    """
+    p = finite_scalar("p_update", p_update)
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"p_update must lie in (0, 1], got {p_update!r}")
+    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    rule = "sync" if p == 1.0 else f"partial_sync(p={p:g})"
+    return _relax_parallel(rule, J, A, J_D, kappa, max_sweeps, S0, rng, record, p_update=p)
+
+
+relax_partial = relax_partial_sync          # the name in SPEC 17
+
+
+def relax_layer_sequential(J, J_D: float, *, L: int, rng, max_sweeps: int = 500, s0=None,
+                           replicas: int = 1, kappa: float = 0.0, record: bool = False) -> Relaxation:
+    """Layer-sequential dynamics of the L-module chain (SPEC 8.4, [C-DX]).
+
+    ``J`` is the (L N, L N) chain matrix of :func:`numerics.models.sample_chain` (concatenated state,
+    module l at indices l*N .. (l+1)*N - 1). One sweep updates modules l = 0, 1, ..., L-1 in order, each
+    synchronously (s^l <- sign(h^l - kappa s^l)) from the current states, so module l sees the new
+    states of modules < l. A replica stops at a fixed point of the whole chain, at a 2-cycle of the
+    sweep map (``.cycle2``) or after ``max_sweeps`` sweeps. ``L = 1`` is :func:`relax_sync`.
+    """
+    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    L = integer("L", L, 1)
+    if J.shape[0] % L:
+        raise ValueError(f"the size of J ({J.shape[0]}) is not a multiple of L = {L}")
+    return _relax_parallel("layer_sequential", J, A, J_D, kappa, max_sweeps, S0, rng, record, L=L)
