@@ -18,6 +18,8 @@ class Figure:
 
 
 FIGURES = {f.name: f for f in [
+    Figure("fig4", "Fig. 4", "internal entropy of the densest clusters vs distance: core model and "
+           "two-module chain (the OGP → RM transition)", "figures.fig4"),
     Figure("fig5", "Fig. 5 (v2)", "annealed entropy of the two-module chain vs J_D and vs λ, per "
            "column and per neuron", "figures.fig5"),
     Figure("franz_parisi", "thesis (T4)", "quenched RS Franz–Parisi potential vs the annealed local "

@@ -258,7 +258,8 @@ def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
         pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
     elif L == 2:
         from . import chain_large_deviation as CLD
-        pts = CLD.densest_points(d_grid, J_D, lam, kappa=kappa, **kw)
+        curve = CLD.densest_curve(d_grid, J_D, lam, 2, kappa, **kw)
+        pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
     else:
         raise ValueError(f"the transition is implemented for the core model (L = 1, λ = 0) and the "
                          f"two-module chain (L = 2); got L = {L}, λ = {lam}")
