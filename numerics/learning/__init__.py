@@ -3,3 +3,8 @@
 Submodules are imported explicitly (``from numerics.learning import datasets``), so importing the
 package stays cheap.
 """
+
+from .model import Model, ModelConfig, predict, train_step  # noqa: E402,F401
+from .train import fit  # noqa: E402,F401
+
+__all__ = ["Model", "ModelConfig", "fit", "predict", "train_step"]

@@ -1,0 +1,149 @@
+"""Benchmark of the learning rule (SPEC 11): seconds per entangled-MNIST training epoch at H = 1600.
+
+    python benchmarks/learning.py [--hidden 1600] [--steps 300] [--full] [--label-encoding bl]
+                                  [--baseline-seconds 15] [--threads 1] [--eval] [--seed 17]
+                                  [--out FILE.csv]
+
+The network and rule are those of the ``1layer_largeP`` preset of ``numerics.learning.train``
+(SPEC 11.6: N = 100, C = 10, T = 5 with double dynamics, p_update = 1, batch 16, ``bl`` encoding,
+float32), on the full entangled-MNIST training set (60 000 items, 3 750 steps per epoch). The batched
+step :func:`numerics.learning.model.train_step` is timed on the first ``--steps`` batches of a shuffled
+epoch and the epoch time extrapolated (``--full`` times the whole epoch instead). Early steps are the
+slowest ones (later in training fewer units flip, so the incremental field updates read fewer rows
+of J), so the extrapolation is conservative.
+
+The baseline is :func:`numerics.learning.model.train_step_reference`, the same step written plainly:
+one sample at a time, float64, every field recomputed with a full matrix-vector product at every
+sweep, the update accumulated as outer products. It runs on the following batches until
+``--baseline-seconds`` have passed; its epoch time is extrapolated the same way (marked ``~``).
+``--eval`` also times the inference of the 10 000 test items (chunks of 1000) and extrapolates the
+evaluation of the 60 000 training items.
+
+Goal (issue 5): one epoch at H = 1600 in <= 45 s on a 2-core machine. BLAS threads default to 1: the
+per-step GEMMs are small (16 x 1600 by 1600 x 1600) and, on a machine that is busy with other work,
+multi-threaded BLAS spins and becomes tens of times slower; try ``--threads 2`` on an idle machine.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):                      # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from numerics.learning import datasets
+from numerics.learning.model import Model, ModelConfig, predict, train_step, train_step_reference
+from numerics.learning.train import PRESETS
+from toolkit.cli import make_parser, nonneg_float, positive_int, run
+from toolkit.results import write_csv
+
+GOAL = 45.0                                          # seconds per epoch (issue 5)
+_CONFIG_KEYS = ("J_D", "T", "lambda_in", "lambda_back", "theta_h", "theta_out", "lr_J", "lr_W",
+                "lr_in", "wd_J", "wd_W", "wd_in", "p_update", "double", "label_encoding",
+                "threshold", "input_layers", "lambda_y", "lambda_int", "lambda_out")
+
+
+def _config(H: int, encoding: str | None, dtype: str) -> ModelConfig:
+    preset = PRESETS["1layer_largeP"]
+    kw = {k: preset[k] for k in _CONFIG_KEYS}
+    if encoding is not None:
+        kw["label_encoding"] = encoding
+    return ModelConfig(N=100, C=10, H=H, L=1, dtype=dtype, **kw)
+
+
+def main(argv=None) -> int:
+    p = make_parser("benchmarks/learning.py", __doc__.splitlines()[0], seed=17, quiet=False)
+    p.add_argument("--hidden", type=positive_int, default=1600, help="hidden width H")
+    p.add_argument("--steps", type=positive_int, default=300, help="timed steps (batches of 16)")
+    p.add_argument("--full", action="store_true", help="time a whole epoch (3750 steps)")
+    p.add_argument("--label-encoding", default=None, help="override the preset's bl encoding")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--baseline-seconds", type=nonneg_float, default=15.0,
+                   help="time budget of the per-sample baseline (0: skip it)")
+    p.add_argument("--eval", action="store_true", help="also time inference")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
+    p.add_argument("--out", default=None, help="optional CSV file for the result")
+    args = p.parse_args(argv)
+    with threadpool_limits(limits=None if args.threads <= 0 else args.threads, user_api="blas"):
+        return _bench(args)
+
+
+def _bench(args) -> int:
+    cfg = _config(args.hidden, args.label_encoding, args.dtype)
+    t0 = time.perf_counter()
+    ds = datasets.load("entangled-mnist", seed=args.seed)
+    x = ds.x_train.astype(cfg.dtype)
+    y = ds.y_train
+    t_load = time.perf_counter() - t0
+    B = 16
+    per_epoch = len(y) // B
+    steps = per_epoch if args.full else min(args.steps, per_epoch)
+    root = np.random.SeedSequence(args.seed)
+    model = Model(cfg, np.random.default_rng(root.spawn(1)[0]))
+    rng = np.random.default_rng(root.spawn(2)[1])
+    perm = rng.permutation(len(y))
+
+    def batch(k):
+        idx = perm[k * B:(k + 1) * B]
+        return x[idx], y[idx]
+
+    print(f"entangled MNIST {len(y)} items ({t_load:.1f} s to load), H = {cfg.H}, T = {cfg.T}, "
+          f"double = {cfg.double}, p_update = {cfg.p_update}, encoding {cfg.label_encoding}, "
+          f"{cfg.dtype}, batch {B}, {per_epoch} steps per epoch, BLAS threads = "
+          f"{args.threads if args.threads > 0 else 'default'}", flush=True)
+    warm = Model(cfg.replace(H=32), np.random.default_rng(0))   # imports, BLAS start-up
+    train_step(warm, *batch(0), rng=None)
+
+    fit = 0
+    t0 = time.perf_counter()
+    for k in range(steps):
+        fit += train_step(model, *batch(k), rng).fit_correct
+    t_fast = time.perf_counter() - t0
+    fast_step = t_fast / steps
+    fast_epoch = fast_step * per_epoch
+    mark = " " if steps == per_epoch else "~"
+    print(f"batched : {steps} steps in {t_fast:.2f} s = {1e3 * fast_step:.2f} ms/step -> "
+          f"{mark}{fast_epoch:.1f} s/epoch (fit accuracy over these steps {fit / (B * steps):.3f}); "
+          f"goal <= {GOAL:.0f} s: {'yes' if fast_epoch <= GOAL else 'no'}", flush=True)
+
+    row = {"H": cfg.H, "steps": steps, "steps_per_epoch": per_epoch, "batched_seconds": t_fast,
+           "batched_ms_per_step": 1e3 * fast_step, "batched_seconds_per_epoch": fast_epoch,
+           "extrapolated": steps < per_epoch, "threads": args.threads, "encoding": cfg.label_encoding}
+    if args.baseline_seconds > 0:
+        ref = model.copy()
+        n_ref = 0
+        t0 = time.perf_counter()
+        while True:
+            train_step_reference(ref, *batch((steps + n_ref) % per_epoch), rng)
+            n_ref += 1
+            if time.perf_counter() - t0 >= args.baseline_seconds:
+                break
+        t_ref = time.perf_counter() - t0
+        ref_step = t_ref / n_ref
+        ratio = ref_step / fast_step
+        print(f"per-sample reference: {n_ref} steps in {t_ref:.1f} s = {1e3 * ref_step:.0f} ms/step "
+              f"-> ~{ref_step * per_epoch:.0f} s/epoch; batched speed-up {ratio:.0f}x", flush=True)
+        row.update(reference_steps=n_ref, reference_ms_per_step=1e3 * ref_step,
+                   reference_seconds_per_epoch=ref_step * per_epoch, speedup=ratio)
+    if args.eval:
+        xt = ds.x_test.astype(cfg.dtype)
+        t0 = time.perf_counter()
+        logits = predict(model, xt, batch_size=1000)
+        t_eval = time.perf_counter() - t0
+        acc = float(np.mean(np.argmax(logits, axis=1) == ds.y_test))
+        print(f"inference: {len(xt)} test items in {t_eval:.1f} s (test accuracy after {steps} steps "
+              f"{acc:.3f}); the 60 000 training items ~{t_eval * len(y) / len(xt):.0f} s", flush=True)
+        row.update(eval_test_seconds=t_eval, eval_train_seconds=t_eval * len(y) / len(xt),
+                   test_acc=acc)
+    if args.out:
+        write_csv(args.out, [row], params=vars(args), seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main, prog="benchmarks/learning.py"))
