@@ -18,6 +18,10 @@ class Figure:
 
 
 FIGURES = {f.name: f for f in [
+    Figure("accessibility", "thesis (T5)", "success probability of async, sync dynamics and fBP vs "
+           "J_D per N; thresholds J_acc(N) and their 1/N extrapolation", "figures.accessibility"),
+    Figure("accessibility_chain", "thesis (T5)", "two-module chain: success probability vs λ at "
+           "fixed J_D; thresholds λ_acc(N) and their 1/N extrapolation", "figures.accessibility_chain"),
     Figure("fig4", "Fig. 4", "internal entropy of the densest clusters vs distance: core model and "
            "two-module chain (the OGP → RM transition)", "figures.fig4"),
     Figure("fig5", "Fig. 5 (v2)", "annealed entropy of the two-module chain vs J_D and vs λ, per "

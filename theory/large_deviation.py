@@ -74,7 +74,7 @@ def _q1_hat_update(y, av):
 
 
 def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0.5,
-            max_iter=1000, step=0.5, memory=3):
+            max_iter=1000, step=0.5, memory=3, collapse=None):
     """Fixed-point iteration on x = (q1, q̂1) with the inner root for p̂ (SPEC §7 "Solver").
 
     Each step evaluates the map x ↦ G(x) (new q1 = ⟨m²⟩_π, new q̂1 from the q1 equation) and mixes
@@ -118,7 +118,7 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
             return p_hat, q1, q1_hat, av, True, it, res
         if memory and (it >= ANDERSON_BUDGET or q1_hat > 100):
             out = iterate(d, jt, y, reference=reference, init=start, tol=tol, damping=damping,
-                          max_iter=max_iter, step=step, memory=0)
+                          max_iter=max_iter, step=step, memory=0, collapse=collapse)
             return out[:5] + (out[5] + it,) + (dict(out[6], restarted="plain damped iteration"),)
         norm = np.linalg.norm(f)
         if norm > 10 * prev_norm:
@@ -136,6 +136,8 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
         q1_hat = min(max(new[1], 0.5 * q1_hat), 2 * q1_hat + 1)
         if y * np.sqrt(q1_hat) > 100:
             return p_hat, q1, q1_hat, av, False, it, dict(res, error="q1_hat run-away")
+        if collapse is not None and q1 - p * p > collapse * (1 - p * p) and f[0] > 0:
+            return p_hat, q1, q1_hat, av, False, it, dict(res, error="collapsing onto q1 = 1")
         if 1 - q1 < Q1_RUNAWAY * (1 - p * p) and f[0] > 0:
             return p_hat, q1, q1_hat, av, False, it, dict(res, error="q1 -> 1 run-away")
     return p_hat, q1, q1_hat, av, False, max_iter, res
@@ -166,7 +168,7 @@ def _check(d, y, reference):
 
 
 def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=None, tol=1e-9,
-          damping=0.5, max_iter=1000, step=0.5) -> LDResult:
+          damping=0.5, max_iter=1000, step=0.5, collapse=None) -> LDResult:
     """Φ(d, y), S_I and Σ_ext at the RS saddle (SPEC §6); ``init`` = (p̂, q1, q̂1) or an LDResult."""
     d, y = _check(d, y, reference)
     if L != 1 or lam != 0:
@@ -175,7 +177,8 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
     if isinstance(init, LDResult):
         init = carry(init, d)
     p = 1 - 2 * d
-    kw = dict(reference=reference, tol=tol, damping=damping, max_iter=max_iter, step=step)
+    kw = dict(reference=reference, tol=tol, damping=damping, max_iter=max_iter, step=step,
+              collapse=collapse)
     if abs(y - 1) < _Y1_STEP / 2:
         lo = solve(d, 1 - _Y1_STEP, J_D, kappa=kappa, init=init, **kw)
         hi = solve(d, 1 + _Y1_STEP, J_D, kappa=kappa, init=lo, **kw)

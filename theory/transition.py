@@ -29,7 +29,7 @@ class _YScan:
 
     def __init__(self, d, J_D, kappa, init, solve_kw):
         self.d, self.J_D, self.kappa, self.last = d, J_D, kappa, init
-        self.kw = {"max_iter": 150, **solve_kw}
+        self.kw = {"max_iter": 150, "collapse": COLLAPSE_T, **solve_kw}
         self.cache: dict[float, LD.LDResult] = {}
 
     def __call__(self, y) -> LD.LDResult:
@@ -143,7 +143,7 @@ def densest(d, J_D, kappa=0.0, *, y_max=64.0, init=None, exact=True, xtol=1e-6,
     return Densest(d, J_D, y, r.internal_entropy, True, True, r, len(at.cache), "ok")
 
 
-def densest_curve(d_grid, J_D, kappa=0.0, *, refine=3, **kw) -> list[Densest]:
+def densest_curve(d_grid, J_D, kappa=0.0, *, refine=2, **kw) -> list[Densest]:
     """:func:`densest` along ``d_grid`` by continuation from large to small d (input order kept).
 
     A step that fails is retried through its midpoint, up to ``refine`` halvings (the RS branch
@@ -258,8 +258,14 @@ def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
         pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
     elif L == 2:
         from . import chain_large_deviation as CLD
-        curve = CLD.densest_curve(d_grid, J_D, lam, 2, kappa, **kw)
-        pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
+        pts, init = [], None
+        for d in sorted(d_grid, reverse=True):  # continuation; the first failure ends the branch
+            c = CLD.densest(float(d), J_D, lam, 2, kappa, init=init, **kw)
+            if not c.converged:
+                break
+            if c.frozen:  # else y* > y_max: no value here, but the saddles still warm-start
+                pts.append((c.d, c.internal_entropy, c.y_star))
+            init = {y: v for y, v in c.results.items() if v.converged}
     else:
         raise ValueError(f"the transition is implemented for the core model (L = 1, λ = 0) and the "
                          f"two-module chain (L = 2); got L = {L}, λ = {lam}")
