@@ -129,3 +129,14 @@ def test_ld_bad_input(bad):
     kw = dict(d=0.1, y=2.0, J_D=0.3) | bad
     with pytest.raises(ValueError):
         LD.solve(**kw)
+
+
+def test_carry_keeps_q1_inside_its_domain_across_distances():
+    # J_D = 0.07, y = 3.7: carrying q1 itself from d = 0.03 (q1 = 0.915 < p² = 0.922 at d = 0.02)
+    # reset it near 1 and the solve fell into the q1 → 1 basin; carrying t lands on the branch
+    a = LD.solve(0.03, 3.7, 0.07)
+    p_hat, q1, q1_hat = LD.carry(a, 0.02)
+    t_a = (a.q1 - 0.94 ** 2) / (1 - 0.94 ** 2)
+    assert (q1 - 0.96 ** 2) / (1 - 0.96 ** 2) == pytest.approx(t_a, rel=1e-12)
+    b = LD.solve(0.02, 3.7, 0.07, init=a)
+    assert b.converged and b.q1 < 0.96 and b.internal_entropy == pytest.approx(0.00319, abs=2e-5)

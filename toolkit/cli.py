@@ -114,9 +114,12 @@ def parse_grid(text: str, *, name: str = "grid", minimum: float | None = None) -
     return values
 
 
-def grid_type(name: str, minimum: float | None = None) -> Callable[[str], np.ndarray]:
-    """An argparse ``type=`` for :func:`parse_grid`."""
+def grid_type(name: str, minimum: float | None = None,
+              allow_empty: bool = False) -> Callable[[str], np.ndarray]:
+    """An argparse ``type=`` for :func:`parse_grid`; ``allow_empty``: '' gives an empty grid."""
     def _parse(text: str) -> np.ndarray:
+        if allow_empty and not text.strip():
+            return np.empty(0)
         try:
             return parse_grid(text, name=name, minimum=minimum)
         except UsageError as exc:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -83,6 +84,17 @@ def dask_executor(scheduler: str | None = None, workers: int | None = None):
     return client.get_executor(), client
 
 
+def _readable(path: Path) -> bool:
+    """A finished task file: present and a complete ``.npz`` (a damaged one is recomputed)."""
+    if not path.exists():
+        return False
+    try:
+        read_npz(path)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile):
+        return False
+    return True
+
+
 def task_path(out_dir: str | os.PathLike, key: str) -> Path:
     return Path(out_dir) / "tasks" / f"{key}.npz"
 
@@ -100,7 +112,8 @@ def run_sweep(fn: Callable[..., Mapping], tasks: Iterable[Task], out_dir: str | 
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
         raise ValueError("task keys must be unique")
-    todo = [t for t in tasks if not task_path(out_dir, t.key).exists()]
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # an unusable --out fails before any work
+    todo = [t for t in tasks if not _readable(task_path(out_dir, t.key))]
     bar = progress(total=len(todo), desc=desc, quiet=quiet)
 
     def _store(task: Task, result: Mapping):
@@ -116,8 +129,13 @@ def run_sweep(fn: Callable[..., Mapping], tasks: Iterable[Task], out_dir: str | 
         else:
             futures = {executor.submit(_run_task, fn, task_seed(seed, t.key), t.params): t
                        for t in todo}
-            for fut in as_completed(futures):
-                _store(futures[fut], fut.result())
+            try:
+                for fut in as_completed(futures):
+                    _store(futures[fut], fut.result())
+            except BaseException:
+                for fut in futures:  # a failed task or store: drop the work not yet started
+                    fut.cancel()
+                raise
     finally:
         bar.close()
     out = {}

@@ -133,7 +133,7 @@ def build_parser():
     p.add_argument("--N", type=grid_type("--N", minimum=2), default="12,14,16",
                    help="core-model sizes")
     p.add_argument("--J-D", dest="J_D", type=grid_type("--J-D"), default="0,0.25,0.5")
-    p.add_argument("--chain-N", dest="chain_N", type=grid_type("--chain-N", minimum=2),
+    p.add_argument("--chain-N", dest="chain_N", type=grid_type("--chain-N", minimum=2, allow_empty=True),
                    default="6,7,8", help="neurons per module of the two-module chain ('' for none)")
     p.add_argument("--chain-J-D", dest="chain_J_D", type=grid_type("--chain-J-D"), default="0")
     p.add_argument("--lam", type=grid_type("--lam", minimum=0), default="0.5,1")
