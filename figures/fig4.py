@@ -28,7 +28,9 @@ PANELS = (
     (r"chain $L=2$, $J_D=0.05$", [(0.05, 0.2, 2), (0.05, 0.3, 2), (0.05, 0.4, 2)]),
     (r"chain $L=2$, $J_D=0$", [(0.0, 0.4, 2), (0.0, 0.45, 2), (0.0, 0.5, 2)]),
 )
-QUICK_GRID = np.array([0.3, 0.2, 0.12, 0.08, 0.05, 0.03])
+QUICK_GRID = np.array([0.12, 0.08, 0.05])
+GRID = np.r_[np.geomspace(0.2, 0.03, 8), np.arange(0.027, 0.0049, -0.002)]
+"""Distances of the full figure: geometric down to 0.03, then steps of 0.002 to 0.005."""
 
 
 def curve_task(seed, J_D, lam, L, d_grid) -> dict:
@@ -47,10 +49,18 @@ def _tasks(d_grid, chain=True):
 
 def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
     out_dir = Path(out_dir)
-    d_grid = QUICK_GRID if quick else transition.D_GRID
+    d_grid = QUICK_GRID if quick else GRID
     chain = _chain_available()
-    res = run_sweep(curve_task, _tasks(d_grid, chain), out_dir / ("fig4_quick" if quick else "fig4")
-                    / "tasks", executor=executor, desc="fig4 curves")
+    own = executor is None and not quick
+    if own:
+        from toolkit.sweep import default_executor
+        executor = default_executor()
+    try:
+        res = run_sweep(curve_task, _tasks(d_grid, chain), out_dir / ("fig4_quick" if quick
+                        else "fig4") / "tasks", executor=executor, desc="fig4 curves")
+    finally:
+        if own:
+            executor.shutdown()
     rows = []
     for key, r in res.items():
         jd, lam, L = _parse(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from toolkit.results import read_csv
 
@@ -49,12 +50,43 @@ def _draw_local(ax, rows):
         ax.plot(d[m], S[m], label=rf"$J_D={v:g}$")
     ax.axhline(0, color="k", lw=0.6)
     ax.set(xlabel="distance d", ylabel=r"$S_{loc}^{ann}(d)$",
-           title="Annealed local entropy around a typical FP")
+           title="Local entropy, typical FP (annealed)")
     ax.legend(ncol=2)
 
 
-#: layer name -> drawing function; later layers (the transition line) register here too.
-DRAWERS = {"core": _draw_core, "chain": _draw_chain, "local": _draw_local}
+def _draw_transition(ax, rows):
+    """The OGP → RM line over the annealed entropy of the chain, zoomed on the transition."""
+    from theory.annealed import entropy_chain
+    ok = [r for r in rows if r["converged"]]
+    chain = sorted((r for r in ok if r["L"] == 2), key=lambda r: r["J_D"])
+    core = [r for r in ok if r["L"] == 1]
+    jmax = max([0.15] + [2 * r["J_D"] for r in core])
+    lmax = max([0.6] + [1.3 * r["lam"] for r in chain])
+    uj, ul = np.linspace(-0.05, jmax, 81), np.linspace(0, lmax, 81)
+    JD, LAM = np.meshgrid(uj, ul)
+    im = ax.pcolormesh(uj, ul, entropy_chain(JD, LAM, L=2) / 2, shading="auto", cmap="Greys_r",
+                       alpha=0.6)
+    ax.figure.colorbar(im, ax=ax, label="annealed S per neuron")
+    if chain:
+        ax.errorbar([r["J_D"] for r in chain], [r["lam"] for r in chain],
+                    yerr=[r["uncertainty"] for r in chain], fmt="o-", color="C3", capsize=3,
+                    label=r"$\lambda_c(J_D)$, chain $L=2$")
+    for r in core:
+        ax.errorbar([r["J_D"]], [0.0], xerr=[r["uncertainty"]], fmt="*", ms=11, color="C0",
+                    capsize=3, clip_on=False, label=rf"$J_c$ core $= {r['J_D']:.4f}$")
+    ax.text(0.03, 0.05, "OGP", transform=ax.transAxes, fontsize=11, color="C3")
+    ax.text(0.75, 0.85, "RM", transform=ax.transAxes, fontsize=11, color="C3")
+    quality = rows[0].get("quality", "") if rows else ""
+    ax.set(xlabel=r"$J_D$", ylabel=r"$\lambda$", xlim=(uj[0], uj[-1]), ylim=(0, lmax),
+           title=f"OGP → RM line ({quality} grid)")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    if chain or core:
+        ax.legend(fontsize=7, loc="upper right" if not chain else "lower right")
+
+
+#: layer name -> drawing function.
+DRAWERS = {"core": _draw_core, "chain": _draw_chain, "local": _draw_local,
+           "transition": _draw_transition}
 
 
 def draw(out_dir, names=None) -> Path:

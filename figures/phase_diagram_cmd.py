@@ -10,6 +10,7 @@ def make(out_dir="results/figures", quick: bool = False) -> Path:
     sub = Path(out_dir) / "phase_diagram"
     argv = ["--out", str(sub), "--quiet"]
     if quick:
-        argv += ["--J-D", "-0.25:2:10", "--lam", "0:2:9", "--local-J-D", "0,0.5"]
+        argv += ["--J-D", "-0.25:2:10", "--lam", "0:2:9", "--local-J-D", "0,0.5",
+                 "--transition-quality", "quick", "--transition-J-D", ""]
     main(argv)
     return sub / "phase_diagram.png"

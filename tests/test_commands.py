@@ -16,7 +16,7 @@ def _cmd(*args, timeout=120):
 
 def test_phase_diagram_default_grid(tmp_path):
     from theory.phase_diagram import main
-    assert main(["--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["--out", str(tmp_path), "--quiet", "--layers", "core,chain,local"]) == 0
     for name in ("core", "chain", "local"):
         assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.meta.json").exists()
     assert (tmp_path / "phase_diagram.png").stat().st_size > 10_000
@@ -26,8 +26,26 @@ def test_phase_diagram_default_grid(tmp_path):
     assert r["S_column"] == pytest.approx(0.38258, abs=5e-6)
 
 
+def test_phase_diagram_transition_layer_quick(tmp_path):
+    from theory.phase_diagram import main
+    argv = ["--out", str(tmp_path), "--quiet", "--layers", "transition", "--transition-quality",
+            "quick", "--transition-J-D", "0.05", "--workers", "2"]
+    assert main(argv) == 0
+    rows = {r["critical"]: r for r in read_csv(tmp_path / "transition.csv")}
+    # on d ≥ 0.03 only: J_c(core) ≈ 0.058, λ_c(J_D = 0.05) ≈ 0.2 (the fine grid moves both a little)
+    assert rows["J_D"]["converged"] and 0.05 < rows["J_D"]["value"] < 0.07
+    assert rows["lam"]["converged"] and 0.1 < rows["lam"]["value"] < 0.3
+    assert (tmp_path / "phase_diagram.png").stat().st_size > 10_000
+    cached = list((tmp_path / "transition_cache" / "quick").glob("*.npz"))
+    assert len(cached) >= 4
+    assert main(argv) == 0  # rerun from the cache: same numbers
+    again = {r["critical"]: r for r in read_csv(tmp_path / "transition.csv")}
+    assert again["J_D"]["value"] == rows["J_D"]["value"]
+
+
 @pytest.mark.parametrize("args", [["--J-D", "nan"], ["--J-D", "0,inf"], ["--lam", "-1,0"],
-                                  ["--J-D", "1:2"], ["--layers", "nope"], ["--kappa", "nan"]])
+                                  ["--J-D", "1:2"], ["--layers", "nope"], ["--kappa", "nan"],
+                                  ["--transition-quality", "best"]])
 def test_phase_diagram_bad_input(tmp_path, args):
     res = _cmd("theory.phase_diagram", "--out", str(tmp_path), *args)
     assert res.returncode == 2
@@ -51,10 +69,13 @@ def test_help_for_every_command():
 def test_figures_list_and_quick(tmp_path):
     res = _cmd("figures", "--list")
     assert res.returncode == 0 and "fig5" in res.stdout
-    res = _cmd("figures", "all", "--quick", "--quiet", "--out", str(tmp_path))
+    res = _cmd("figures", "all", "--quick", "--quiet", "--out", str(tmp_path), timeout=900)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "fig5.png").exists() and (tmp_path / "fig5.csv").exists()
     assert (tmp_path / "phase_diagram" / "phase_diagram.png").exists()
+    fig4 = read_csv(tmp_path / "fig4.csv")
+    assert {(r["J_D"], r["lam"], r["L"]) for r in fig4} >= {(0.05, 0.0, 1), (0.0, 0.45, 2)}
+    assert (tmp_path / "fig4.png").stat().st_size > 10_000
     res = _cmd("figures", "nope")
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
 

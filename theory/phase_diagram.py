@@ -9,8 +9,12 @@ sidecar under ``--out``, then draws them in one multi-panel PNG (``phase_diagram
   full grid (§4.4);
 - ``local``: the annealed local entropy S_loc^ann(d) around a typical fixed point for a few J_D (§4.5).
 
-Later layers (the OGP→RM transition line) register themselves in :data:`LAYERS`; the command, the
-files and the figure pick them up without further changes.
+- ``transition``: the OGP → RM transition (SPEC §6.9): J_c of the core model and λ_c(J_D) of the
+  two-module chain, each with its uncertainty, drawn over the annealed map of the chain. The slow
+  layer (minutes); its curves are cached under ``<out>/transition_cache``.
+
+Layers register themselves in :data:`LAYERS`; the command, the files and the figure pick them up
+without further changes.
 """
 
 from __future__ import annotations
@@ -65,11 +69,61 @@ def _local(args) -> list[dict]:
     return rows
 
 
+#: Accuracy presets of the transition layer: d-grid of the densest-cluster curves and root
+#: tolerances. "quick" (the default; about 2 minutes on 2 cores) stops at d = 0.03, so it cannot
+#: see the small-d end of the branches (its roots sit 0.002–0.03 below the others); "coarse" (about
+#: 10 minutes) resolves the branch end to ±0.002 in d; "fine" is the grid of
+#: :data:`theory.transition.D_GRID` (±0.0005), used for the core-model number in README.
+TRANSITION_PRESETS = {
+    "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
+                   xtol_J=2e-3, xtol_lam=1e-2),
+    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3),
+    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2),
+}
+
+
+def transition_root(which, J_D, kappa, quality, cache) -> dict:
+    """One root search of the transition layer (module level, so executors can run it)."""
+    from . import transition
+    pre = TRANSITION_PRESETS[quality]
+    if which == "J_D":
+        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"],
+                                   d_grid=pre["d_grid"], cache_dir=cache)
+        L, jd, lam = 1, c.value, 0.0
+    else:
+        c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.05, 0.6), xtol=pre["xtol_lam"],
+                                       d_grid=pre["d_grid"], cache_dir=cache)
+        L, jd, lam = 2, J_D, c.value
+    return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
+                grid_shift=c.grid_shift, evaluations=len(c.evaluations),
+                converged=int(c.converged), message=c.message if not c.converged else "ok",
+                kappa=kappa, quality=quality)
+
+
+def _transition(args) -> list[dict]:
+    """The OGP → RM line: J_c of the core model and λ_c(J_D) of the two-module chain (SPEC §6.9).
+
+    The root searches run in parallel (``--workers``); each densest-cluster curve is cached under
+    ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
+    the finished curves.
+    """
+    from toolkit.sweep import default_executor
+    cache = Path(args.out) / "transition_cache" / args.transition_quality
+    jobs = ([("J_D", np.nan)] if args.transition_core else []) + \
+        [("lam", float(j)) for j in args.transition_J_D]
+    with default_executor(args.workers or None) as ex:
+        futures = [ex.submit(transition_root, w, j, args.kappa, args.transition_quality, cache)
+                   for w, j in jobs]
+        return [f.result() for f in futures]
+
+
 #: The layers of the phase diagram, in drawing order. Later issues append to this dict.
 LAYERS: dict[str, Layer] = {
     "core": Layer("core", "annealed entropy of the core model vs J_D", _core),
     "chain": Layer("chain", "annealed entropy of the two-module chain on the (J_D, λ) grid", _chain),
     "local": Layer("local", "annealed local entropy vs distance for --local-J-D", _local),
+    "transition": Layer("transition", "OGP → RM line: J_c (core) and λ_c(J_D) of the chain "
+                        "(minutes; cached)", _transition),
 }
 
 
@@ -83,6 +137,15 @@ def build_parser():
     p.add_argument("--kappa", type=float, default=0.0, help="stability margin κ (J̃ = J_D − κ)")
     p.add_argument("--local-J-D", dest="local_J_D", type=grid_type("--local-J-D"),
                    default="0,0.05,0.1,0.25,0.5,1", help="J_D values of the local-entropy curves")
+    p.add_argument("--transition-J-D", dest="transition_J_D", type=grid_type("--transition-J-D",
+                   allow_empty=True), default="0,0.05",
+                   help="J_D values at which λ_c of the two-module chain is found ('' for none)")
+    p.add_argument("--no-transition-core", dest="transition_core", action="store_false",
+                   help="skip the core-model J_c in the transition layer")
+    p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",
+                   help="d-grid and tolerances of the transition layer")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes for the transition root searches (0: one per CPU)")
     p.add_argument("--layers", default=",".join(LAYERS),
                    help=f"comma-separated subset of: {', '.join(LAYERS)}")
     p.add_argument("--no-plot", action="store_true", help="write the CSVs only")
