@@ -102,7 +102,7 @@ from toolkit.checks import finite_scalar, integer
 from toolkit.cli import grid_type, make_parser, nonneg_int, parse_grid, positive_int, run as run_cli
 from toolkit.results import write_csv
 from toolkit.rng import check_seed, make_rng
-from toolkit.sweep import Task, dask_executor, default_executor, run_sweep, task_path, task_seed
+from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep, task_path, task_seed
 
 __all__ = [
     "ALGORITHMS", "DEFAULT_ALGORITHMS", "TIME_UNIT", "accessibility_task", "task_key", "instance",
@@ -732,12 +732,7 @@ def build_parser():
                    help="damping of the parallel fBP message updates")
     p.add_argument("--bootstrap", type=nonneg_int, default=200,
                    help="bootstrap resamples of the instances for the threshold s.e.")
-    p.add_argument("--executor", choices=("process", "dask"), default="process",
-                   help="process pool or Dask")
-    p.add_argument("--workers", type=nonneg_int, default=0,
-                   help="workers (0: one per CPU; 1 with --executor process: in this process)")
-    p.add_argument("--scheduler", default=None,
-                   help="Dask scheduler address (with --executor dask; default: a local cluster)")
+    add_executor_args(p)
     return p
 
 
@@ -758,9 +753,6 @@ def _summary(thr_rows) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
-    if args.scheduler and args.executor != "dask":
-        raise ValueError("--scheduler needs --executor dask")
-    client = None
     grids = {}
     for item in args.J_D_alg:
         alg, sep, text = item.partition("=")
@@ -770,21 +762,12 @@ def main(argv=None) -> int:
     _check_inputs(algorithms, args.N, args.J_D, args.lam, args.L, args.instances, args.replicas,
                   args.max_sweeps, args.fbp_protocol, args.fbp_dr, args.fbp_max_iter,
                   args.fbp_damping, 1e-3, args.bootstrap, grids)
-    if args.executor == "dask":
-        ex, client = dask_executor(args.scheduler, args.workers or None)
-    else:
-        ex = None if args.workers == 1 else default_executor(args.workers or None)
-    try:
+    with executor_from_args(args) as ex:
         res = run(algorithms, args.N, args.J_D, args.lam, args.L, args.instances, args.out, ex,
                   args.seed, replicas=args.replicas, max_sweeps=args.max_sweeps,
                   fbp_protocol=args.fbp_protocol, fbp_dr=args.fbp_dr,
                   fbp_max_iter=args.fbp_max_iter, fbp_damping=args.fbp_damping,
                   bootstrap=args.bootstrap, J_D_grids=grids, quiet=args.quiet)
-    finally:
-        if client is not None:
-            client.close()
-        elif ex is not None:
-            ex.shutdown()
     if not args.quiet:
         _summary(res["thresholds"])
         if res["time_scaling"]:

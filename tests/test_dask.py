@@ -26,3 +26,16 @@ def test_sweep_on_local_cluster_matches_serial(tmp_path):
         client.cluster.close()
     for k in serial:
         assert np.array_equal(serial[k]["x"], dask[k]["x"])
+
+
+def test_validation_command_same_output_on_dask_and_in_process(tmp_path):
+    # issue 7: the --executor dask flag of a real command; CSV values identical to a serial run
+    from validation.annealed import main
+    from toolkit.results import read_csv
+    base = ["--quiet", "--N", "8", "--J-D", "0.3", "--chain-N", "", "--instances", "40",
+            "--batch", "10"]
+    assert main(base + ["--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
+    assert main(base + ["--out", str(tmp_path / "dask"), "--executor", "dask",
+                        "--workers", "2"]) == 0
+    for name in ("counts.csv", "pairs.csv"):
+        assert read_csv(tmp_path / "serial" / name) == read_csv(tmp_path / "dask" / name)

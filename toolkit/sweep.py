@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,3 +145,35 @@ def run_sweep(fn: Callable[..., Mapping], tasks: Iterable[Task], out_dir: str | 
         res.pop("_params", None)
         out[t.key] = res
     return out
+
+
+def add_executor_args(parser) -> None:
+    """``--executor process|dask``, ``--workers N`` and ``--scheduler ADDRESS`` on a command."""
+    from .cli import nonneg_int
+    parser.add_argument("--executor", choices=("process", "dask"), default="process",
+                        help="local process pool, or Dask distributed (needs the dist extra)")
+    parser.add_argument("--workers", type=nonneg_int, default=0,
+                        help="workers (0: one per CPU; 1 with --executor process: in this process; "
+                             "with --executor dask and no --scheduler: a local cluster of N)")
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address, e.g. tcp://host:8786 (with --executor dask)")
+
+
+@contextmanager
+def executor_from_args(args):
+    """The executor the flags of :func:`add_executor_args` ask for (None: in this process),
+    shut down (or its Dask client closed) on exit."""
+    if args.scheduler and args.executor != "dask":
+        raise ValueError("--scheduler needs --executor dask")
+    client = None
+    if args.executor == "dask":
+        ex, client = dask_executor(args.scheduler, args.workers or None)
+    else:
+        ex = None if args.workers == 1 else default_executor(args.workers or None)
+    try:
+        yield ex
+    finally:
+        if client is not None:
+            client.close()
+        elif ex is not None:
+            ex.shutdown(cancel_futures=True)

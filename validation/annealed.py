@@ -29,10 +29,10 @@ import numpy as np
 from numerics.enumeration import fixed_points, overlap_histogram
 from numerics.models import sample_chain, sample_core
 from theory.annealed import log_mean_count, log_mean_pair_count
-from toolkit.cli import grid_type, make_parser, nonneg_int, positive_int, run
+from toolkit.cli import grid_type, make_parser, positive_int, run
 from toolkit.results import write_csv
 from toolkit.rng import make_rng
-from toolkit.sweep import Task, default_executor, run_sweep
+from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep
 
 MAX_SPINS = 30
 MIN_EXPECTED_PAIRS = 100
@@ -139,8 +139,7 @@ def build_parser():
     p.add_argument("--lam", type=grid_type("--lam", minimum=0), default="0.5,1")
     p.add_argument("--instances", type=positive_int, default=300, help="instances per point")
     p.add_argument("--batch", type=positive_int, default=50, help="instances per sweep task")
-    p.add_argument("--workers", type=nonneg_int, default=0,
-                   help="worker processes (0: one per CPU; 1: in this process)")
+    add_executor_args(p)
     return p
 
 
@@ -156,15 +155,12 @@ def main(argv=None) -> int:
                   dict(model=m, N=N, J_D=j, lam=l, n=min(args.batch, args.instances - b * args.batch)))
              for m, N, j, l in pts for b in range(nb)]
     out = Path(args.out)
-    ex = None if args.workers == 1 else default_executor(args.workers or None)
-    try:
+    with executor_from_args(args) as ex:
         results = run_sweep(enumerate_batch, tasks, out, seed=args.seed, executor=ex,
                             quiet=args.quiet, desc="enumerating")
-    finally:
-        if ex is not None:
-            ex.shutdown()
     count_rows, pair_rows = compare(results, pts, args.instances, args.batch)
-    params = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "workers")}
+    params = {k: v for k, v in vars(args).items()
+              if k not in ("out", "quiet", "workers", "executor", "scheduler")}
     write_csv(out / "counts.csv", count_rows, params=params, seed=args.seed)
     write_csv(out / "pairs.csv", pair_rows, params=params, seed=args.seed)
     png = draw(out, count_rows, pair_rows)

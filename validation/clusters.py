@@ -66,10 +66,10 @@ import numpy as np
 from numerics.enumeration import clusters, fixed_points, neighbour_counts
 from numerics.models import sample_core
 from theory.annealed import log_mean_count, log_mean_pair_count, mean_count
-from toolkit.cli import grid_type, make_parser, nonneg_int, positive_int, run
+from toolkit.cli import grid_type, make_parser, positive_int, run
 from toolkit.results import write_csv
 from toolkit.rng import make_rng
-from toolkit.sweep import Task, default_executor, run_sweep, task_path
+from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep, task_path
 
 MAX_SPINS = 30
 MAX_EXPECTED_FP = 2e6
@@ -421,8 +421,7 @@ def build_parser():
                    help="J_D of panels (a), (b) (default: the grid value nearest 0.5)")
     p.add_argument("--no-fp", dest="no_fp", action="store_true",
                    help="skip the Franz-Parisi curves (slow: ~5 s per J_D)")
-    p.add_argument("--workers", type=nonneg_int, default=0,
-                   help="worker processes (0: one per CPU; 1: in this process)")
+    add_executor_args(p)
     return p
 
 
@@ -463,13 +462,9 @@ def main(argv=None) -> int:
                                         n=min(args.batch, args.instances - b * args.batch),
                                         K=N // 2, K_dense=max(1, N // 10), quantiles=quantiles,
                                         method=args.method)))
-    ex = None if args.workers == 1 else default_executor(args.workers or None)
-    try:
+    with executor_from_args(args) as ex:
         results = run_sweep(_task, fp_tasks + enum_tasks, out, seed=args.seed, executor=ex,
                             quiet=args.quiet, desc="enumerating")
-    finally:
-        if ex is not None:
-            ex.shutdown()
     fp = {}
     for t in fp_tasks:
         r = results[t.key]
@@ -486,7 +481,7 @@ def main(argv=None) -> int:
                   f"{', '.join(f'{x:g}' for x in bad)}", file=sys.stderr)
     local_rows, cluster_rows = aggregate(results, pts, args.instances, args.batch, quantiles, fp)
     params = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(args).items()
-              if k not in ("out", "quiet", "workers")}
+              if k not in ("out", "quiet", "workers", "executor", "scheduler")}
     params["fp_d_grid"] = list(FP_D_GRID)
     write_csv(out / "local.csv", local_rows, params=params, seed=args.seed)
     write_csv(out / "clusters.csv", cluster_rows, params=params, seed=args.seed)
