@@ -7,7 +7,7 @@ y for the core model; see :mod:`theory.transition`), continued from large to sma
 branch ends in its fold or the grid ends (marked ×). RM: the curve stays positive down to its end; OGP: it turns
 negative (no fixed point has fixed points at those distances).
 
-Each curve is one task of :func:`toolkit.sweep.run_sweep` (cached under ``<out>/fig4_tasks``, so an
+Each curve is one task of :func:`toolkit.sweep.run_sweep` (cached under ``<out>/fig4/tasks``, so an
 interrupted run resumes); writes ``fig4.csv`` (+ sidecar) and ``fig4.png``.
 """
 
@@ -57,7 +57,7 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
         executor = default_executor()
     try:
         res = run_sweep(curve_task, _tasks(d_grid, chain), out_dir / ("fig4_quick" if quick
-                        else "fig4") / "tasks", executor=executor, desc="fig4 curves")
+                        else "fig4"), executor=executor, desc="fig4 curves")
     finally:
         if own:
             executor.shutdown()
@@ -81,7 +81,7 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
             ax.plot(d, s, "o-", ms=2.5, color=f"C{i}", label=lab)
             ax.plot(d[0], s[0], "x", ms=7, color=f"C{i}")  # end of the resolved branch
         ax.axhline(0, color="k", lw=0.6)
-        ax.set(xlabel="distance d", ylabel=r"$S_I^{max}(d)/L$", title=title, xlim=(0, 0.3))
+        ax.set(xlabel="distance d", ylabel=r"$S_I^{max}(d)/L$", title=title, xlim=(0, 1.05 * max(d_grid)))
         if ax.lines:
             ax.legend(fontsize=7)
         else:
