@@ -7,7 +7,18 @@ Criterion (the formulation of SPEC §6.9, constrained reference, continuous y):
 - **RM** (representation manifold): S_I^max(d) > 0 for every d ∈ (0, ½) — even the densest fixed
   points have exponentially many fixed points at every small distance.
 - **OGP**: S_I^max(d) < 0 on an interval of d — no fixed point has fixed points at those distances.
-- The critical self-coupling J_c is where min_{d>0} S_I^max(d) = 0.
+- The critical self-coupling J_c is where min_{d>0} S_I^max(d) = 0 (:func:`critical_JD`); for the
+  two-module chain λ_c(J_D) likewise (:func:`critical_lambda`), with S_I^max from
+  :mod:`theory.chain_large_deviation` (integer y, spline in y).
+
+Why not fixed y or y → ∞ (the preliminary finding of SPEC §6.9, not re-measured here): at fixed y ≳ 4 the curves S_I(d, y) are positive and
+monotone for every J_D ≥ 0.05, but there Σ_ext < 0 (those references do not exist); and within the
+q̃ = 0 RS ansatz y → ∞ has no finite limit (Σ_ext keeps falling, q̂1 stays O(1)). Beyond y* the
+reference measure freezes, so S_I(d, y*) = lim_{y→∞} Φ_true(d, y)/y is the y → ∞ object.
+
+The RS branch of the densest clusters ends in a fold at small d (the iteration then runs to q1 → 1,
+the satellites merging); :func:`densest_curve` stops there and :func:`branch_minimum` takes the
+minimum over the resolved branch. Near the transition that minimum sits at the branch end.
 
 Σ_ext(d, y) decreases in y (Φ is convex in y) from Σ_ext(d, 0) = S_a, so y* is found by bracketing
 in ln y and Brent, with warm starts. If Σ_ext stays positive up to ``y_max`` the result is flagged
