@@ -11,10 +11,11 @@ Criterion (the formulation of SPEC §6.9, constrained reference, continuous y):
   two-module chain λ_c(J_D) likewise (:func:`critical_lambda`), with S_I^max from
   :mod:`theory.chain_large_deviation` (integer y, spline in y).
 
-Why not fixed y or y → ∞ (the preliminary finding of SPEC §6.9, not re-measured here): at fixed y ≳ 4 the curves S_I(d, y) are positive and
-monotone for every J_D ≥ 0.05, but there Σ_ext < 0 (those references do not exist); and within the
-q̃ = 0 RS ansatz y → ∞ has no finite limit (Σ_ext keeps falling, q̂1 stays O(1)). Beyond y* the
-reference measure freezes, so S_I(d, y*) = lim_{y→∞} Φ_true(d, y)/y is the y → ∞ object.
+Why not fixed y or y → ∞ (the preliminary finding of SPEC §6.9, not re-measured here): at fixed
+y ≳ 4 the curves S_I(d, y) are positive and monotone for every J_D ≥ 0.05, but there Σ_ext < 0
+(those references do not exist); and within the q̃ = 0 RS ansatz y → ∞ has no finite limit (Σ_ext
+keeps falling, q̂1 stays O(1)). Beyond y* the reference measure freezes, so S_I(d, y*) =
+lim_{y→∞} Φ_true(d, y)/y is the y → ∞ object.
 
 The RS branch of the densest clusters ends in a fold at small d (the iteration then runs to q1 → 1,
 the satellites merging); :func:`densest_curve` stops there and :func:`branch_minimum` takes the
