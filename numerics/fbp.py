@@ -413,7 +413,28 @@ def _map_chunks(fn, chunks, threads: int) -> list:
     return [f.result() for f in futures]
 
 
-class BPMessages:
+class _Messages:
+    """What both message forms share: the checked inputs, J̃ = J_D − κ, the V floor and the total
+    fields with focusing."""
+
+    def _setup(self, J, J_D, kappa, init_amplitude, prior, threads):
+        self.J = _check_J(J)
+        self.N = N = self.J.shape[0]
+        self.J_tilde = finite_scalar("J_D", J_D) - finite_scalar("kappa", kappa)
+        amp = finite_scalar("init_amplitude", init_amplitude)
+        if amp < 0:
+            raise ValueError(f"init_amplitude must be >= 0, got {init_amplitude!r}")
+        self.prior = _check_prior(prior, N)
+        self.threads = _check_threads(threads)
+        self.V_floor = _v_floor(self.J)
+        return N, amp
+
+    def fields(self, gamma: float, y: float) -> np.ndarray:
+        """Total fields h = h~ + u^foc(h~; gamma, y)."""
+        return self.h_cav + focusing_message(self.h_cav, gamma, y)
+
+
+class BPMessages(_Messages):
     """Full dense BP (SPEC 9): the N x N message matrix and one parallel sweep, O(N^2) per sweep.
 
     ``U[i, k]`` = u_{i->k} (row = factor, column = variable; the diagonal holds u_{i->i}).
@@ -425,23 +446,11 @@ class BPMessages:
 
     def __init__(self, J, J_D: float, *, rng, kappa: float = 0.0, init_amplitude: float = 0.01,
                  prior=None, threads: int = 1):
-        self.J = _check_J(J)
-        self.N = N = self.J.shape[0]
-        self.J_tilde = finite_scalar("J_D", J_D) - finite_scalar("kappa", kappa)
-        amp = finite_scalar("init_amplitude", init_amplitude)
-        if amp < 0:
-            raise ValueError(f"init_amplitude must be >= 0, got {init_amplitude!r}")
-        self.prior = _check_prior(prior, N)
-        self.threads = _check_threads(threads)
-        self.V_floor = _v_floor(self.J)
+        N, amp = self._setup(J, J_D, kappa, init_amplitude, prior, threads)
         rng = make_rng(rng)
         self.U = amp * (2.0 * rng.random((N, N)) - 1.0)      # C-FBP: uniform in +-amplitude
         self.h_cav = self.U.sum(axis=0) + self.prior
         self._chunks = _chunks(N, _block_rows(N))
-
-    def fields(self, gamma: float, y: float) -> np.ndarray:
-        """Total fields h = h~ + u^foc(h~; gamma, y)."""
-        return self.h_cav + focusing_message(self.h_cav, gamma, y)
 
     def _update_rows(self, lo: int, hi: int, h: np.ndarray, damping: float) -> tuple[np.ndarray, float]:
         """New messages of factors lo..hi-1 written into U; returns (their column sums, max change)."""
@@ -492,7 +501,7 @@ class BPMessages:
         return delta if np.isfinite(delta) else math.nan
 
 
-class AMPMessages:
+class AMPMessages(_Messages):
     """AMP/TAP first-order form of SPEC 9: O(N) state, two passes over J per iteration.
 
         omega_i^t = sum_j J_ij m_j^t - V_i^t g_i^{t-1},   V_i^t = sum_j J_ij^2 (1 - (m_j^t)^2),
@@ -509,15 +518,7 @@ class AMPMessages:
 
     def __init__(self, J, J_D: float, *, rng, kappa: float = 0.0, init_amplitude: float = 0.01,
                  prior=None, threads: int = 1):
-        self.J = _check_J(J)
-        self.N = N = self.J.shape[0]
-        self.J_tilde = finite_scalar("J_D", J_D) - finite_scalar("kappa", kappa)
-        amp = finite_scalar("init_amplitude", init_amplitude)
-        if amp < 0:
-            raise ValueError(f"init_amplitude must be >= 0, got {init_amplitude!r}")
-        self.prior = _check_prior(prior, N)
-        self.threads = _check_threads(threads)
-        self.V_floor = _v_floor(self.J)
+        N, amp = self._setup(J, J_D, kappa, init_amplitude, prior, threads)
         self.row_max = np.abs(self.J).max(axis=1)
         # |g_i| <= U_MAX / max_k |J_ik| keeps every implied message J_ik g_i within +-U_MAX
         with np.errstate(divide="ignore"):
@@ -530,10 +531,6 @@ class AMPMessages:
         self._B = _block_rows(N, _AMP_BLOCK_BYTES)
         self._chunks = _chunks(N, self._B)
         self._bufs = [np.empty((self._B, N)) for _ in range(min(self.threads, len(self._chunks)))]
-
-    def fields(self, gamma: float, y: float) -> np.ndarray:
-        """Total fields h = h~ + u^foc(h~; gamma, y)."""
-        return self.h_cav + focusing_message(self.h_cav, gamma, y)
 
     def _row_pass(self, m: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(J m, J^2 s2), one read of J."""
