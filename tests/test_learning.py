@@ -344,3 +344,13 @@ def test_presets_resolve_and_explicit_options_override():
     assert r["model_kw"]["lambda_in"] == 5.0 and r["model_kw"]["double"] is True
     args = _parser().parse_args(["--config", "1layer_largeP", "--no-double", "--P", "all"])
     assert _resolve(args)["model_kw"]["double"] is False
+
+
+def test_training_is_identical_across_blas_thread_counts(tmp_path):
+    # issue 7: the same seed gives bit-identical weights whatever the number of BLAS threads
+    base = ["--dataset", "prototypes", "--hidden", "64", "--epochs", "1", "--quiet"]
+    for t in (1, 2):
+        assert main(base + ["--out", str(tmp_path / f"t{t}"), "--threads", str(t)]) == 0
+    a, b = read_npz(tmp_path / "t1" / "checkpoint.npz"), read_npz(tmp_path / "t2" / "checkpoint.npz")
+    for k in ("model_A", "model_W_in", "model_W_out"):
+        assert np.array_equal(a[k], b[k]), k
