@@ -169,8 +169,7 @@ def densest_curve(d_grid, J_D, kappa=0.0, *, refine=2, **kw) -> list[Densest]:
         r = densest(d, J_D, kappa, init=init, **kw)
         if r.converged or depth == 0 or init is None or not hasattr(init, "d"):
             return r
-        mid = densest(0.5 * (init.d + d), J_D, kappa, init=init, **kw)
-        mid = mid if mid.converged else step(0.5 * (init.d + d), init, depth - 1)
+        mid = step(0.5 * (init.d + d), init, depth - 1)
         return step(d, mid.result, depth - 1) if mid.converged else r
 
     def at(d, init):
