@@ -1,0 +1,180 @@
+"""validation.report (the verdict table, failures reported not raised, resumability, CLI) and the
+figure gallery. The full ``--quick`` run (about 3–4 minutes, dominated by the transition root
+searches) is marked slow; the fast tests run every other component for real on the quick settings."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from toolkit.results import read_csv, write_csv
+from validation import report
+
+EXPECTED = [
+    "annealed counts",
+    "pair counts",
+    "typical local entropy",
+    "ordering J_c ≤ J_acc(fBP) ≤ J_acc(async)",
+    "λ replaces J_D",
+]
+
+
+def _rows_match(vs):
+    assert len(vs) == len(EXPECTED)
+    for v, prefix in zip(vs, EXPECTED):
+        assert prefix in v.comparison
+
+
+def _synthetic(out, *, z=0.3, fbp=0.15):
+    """Tiny CSVs in the layout the components write."""
+    write_csv(out / "annealed/counts.csv",
+              [dict(model="core", N=8, J_D=0.0, lam=0.0, instances=100, mean=1.0, se=0.1,
+                    theory=1.0, z=z, frac_zero=0.3),
+               dict(model="core", N=10, J_D=0.0, lam=0.0, instances=100, mean=1.0, se=0.1,
+                    theory=1.0, z=-z, frac_zero=0.3)])
+    write_csv(out / "annealed/pairs.csv",
+              [dict(N=8, J_D=0.0, k=k, d=k / 8, instances=100, mean=1.0, se=0.1, theory=1.0,
+                    z=0.5 * (-1) ** k, reliable=int(k > 0)) for k in range(3)])
+    write_csv(out / "clusters/local.csv",
+              [dict(N=14, J_D=0.5, k=k, d=k / 14, reference="typical", instances=10,
+                    mean_count=math.exp(14 * 0.1 * k) * 0.95, se_count=0.1,
+                    log_count_per_spin=0.1 * k + math.log(0.95) / 14,
+                    theory_annealed_finiteN=0.1 * k, theory_annealed=0.1 * k, theory_fp=math.nan)
+               for k in range(1, 4)])
+    write_csv(out / "transition/transition.csv",
+              [dict(L=1, J_D=0.06, lam=0.0, critical="J_D", value=0.06, uncertainty=0.005,
+                    converged=1, quality="quick"),
+               dict(L=2, J_D=0.0, lam=0.4, critical="lam", value=0.4, uncertainty=0.03,
+                    converged=1, quality="quick")])
+    write_csv(out / "accessibility/dynamics/thresholds.csv",
+              [dict(algorithm=a, L=1, variable="J_D", J_D=math.nan, lam=0.0, N=n, inv_N=1 / n,
+                    threshold=t, se=0.05, method="logistic")
+               for a in ("async", "sync") for n, t in ((100, 0.4), (200, 0.5), (math.inf, 0.6))])
+    write_csv(out / "accessibility/fbp/thresholds.csv",
+              [dict(algorithm="fbp", L=1, variable="J_D", J_D=math.nan, lam=0.0, N=100, inv_N=0.01,
+                    threshold=fbp, se=0.02, method="logistic"),
+               dict(algorithm="fbp", L=1, variable="J_D", J_D=math.nan, lam=0.0, N=math.inf,
+                    inv_N=0.0, threshold=math.nan, se=math.nan, method="extrapolated: too few")])
+
+
+def test_builder_on_synthetic_csvs(tmp_path):
+    _synthetic(tmp_path)
+    path, vs = report.build(tmp_path, quick=True)
+    _rows_match(vs)
+    got = {v.comparison.split(":")[0]: v.passed for v in vs}
+    assert got["annealed counts"] == "pass"
+    assert got["pair counts E𝒩₂(k)"] == "pass"
+    assert vs[2].passed == "pass"
+    assert vs[3].passed == "consistent"                     # 0.06 ≤ 0.15 (N = 100) ≤ 0.6 (N = ∞)
+    assert "N = 100" in vs[3].measured and "N = ∞" in vs[3].measured
+    assert vs[4].passed == "not measured"                   # no training runs on disk
+    text = path.read_text()
+    assert "| comparison | measured | tolerance | pass |" in text
+    for v in vs:
+        assert v.comparison in text and v.why in text
+
+
+def test_verdicts_fail_and_inconsistent(tmp_path):
+    _synthetic(tmp_path, z=4.0, fbp=0.9)                    # |z| > 3.5; fBP above async
+    _, vs = report.build(tmp_path)
+    assert vs[0].passed == "FAIL"
+    assert vs[3].passed == "inconsistent"
+
+
+def test_everything_missing_is_not_measured(tmp_path):
+    _, vs = report.build(tmp_path)
+    _rows_match(vs)
+    assert all(v.passed == report.NOT_MEASURED for v in vs)
+
+
+def test_training_verdict_binomial_tolerance():
+    rows = [dict(lam=0.0, test_acc=0.10, n_test=500), dict(lam=1.0, test_acc=0.24, n_test=500)]
+    assert report.verdict_training(rows).passed == "pass"
+    rows[1]["test_acc"] = 0.12                              # within 2 s.e. (≈ 0.04)
+    assert report.verdict_training(rows).passed == "FAIL"
+
+
+def test_failing_component_is_reported_not_raised(tmp_path, monkeypatch):
+    def boom(d, s, args):
+        raise ValueError("synthetic failure\nsecond line")
+
+    comps = [report.Component("annealed", "x", lambda s: ["counts.csv"], boom)]
+    monkeypatch.setattr(report, "COMPONENTS", comps)
+    assert report.main(["--out", str(tmp_path), "--components", "annealed", "--quiet"]) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "**Component failed:** `ValueError: synthetic failure`" in text
+    assert "second line" not in text
+    assert "| annealed | failed |" in text
+
+
+def test_quick_components_except_transition(tmp_path):
+    """Annealed, clusters, accessibility and training on the real quick settings (~15 s), then a
+    rerun that reloads them all from disk."""
+    comps = "annealed,clusters,accessibility,training"
+    argv = ["--quick", "--out", str(tmp_path), "--components", comps, "--workers", "1", "--quiet"]
+    assert report.main(argv) == 0
+    text = (tmp_path / "report.md").read_text()
+    _, vs = report.build(tmp_path, quick=True)
+    _rows_match(vs)
+    assert vs[0].passed == "pass" and vs[1].passed == "pass" and vs[2].passed == "pass"
+    assert vs[3].passed.startswith("consistent") and "J_c not measured" in vs[3].measured
+    assert vs[4].passed in ("pass", "FAIL")
+    for png in ("annealed/annealed.png", "clusters/clusters.png",
+                "accessibility/accessibility.png", "training/training.png"):
+        assert (tmp_path / png).exists() and f"]({png})" in text
+    counts = read_csv(tmp_path / "annealed/counts.csv")
+    assert {r["N"] for r in counts if r["model"] == "core"} == {8, 10}
+    outcomes = report.run_components(tmp_path, report.QUICK, None,
+                                     [c for c in report.COMPONENTS if c.name in comps])
+    assert [o.status for o in outcomes] == ["cached"] * 4
+
+
+@pytest.mark.slow
+def test_full_quick_report(tmp_path):
+    assert report.main(["--quick", "--out", str(tmp_path), "--workers", "2", "--quiet"]) == 0
+    _, vs = report.build(tmp_path, quick=True)
+    _rows_match(vs)
+    assert "J_c =" in vs[3].measured
+    assert all(v.passed != report.NOT_MEASURED for v in vs)
+
+
+@pytest.mark.parametrize("args", [["--components", "nope"], ["--workers", "-1"],
+                                  ["--scheduler", "tcp://x:1"]])
+def test_cli_bad_input_one_line_exit_2(args, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "validation.report", "--out", str(tmp_path), *args],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "error" in r.stderr
+
+
+def test_cli_help():
+    r = subprocess.run([sys.executable, "-m", "validation.report", "--help"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and "--quick" in r.stdout
+
+
+# ------------------------------------------------------------------------------- gallery
+
+def test_gallery(tmp_path):
+    from figures import finish, subplots
+    from figures.gallery import main, make_gallery
+    src, dest = tmp_path / "results", tmp_path / "gallery"
+    for rel in ("validation/annealed/annealed.png", "other/thing.png"):
+        fig, ax = subplots(figsize=(6, 4))
+        ax.plot(np.arange(3))
+        finish(fig, src / rel)
+    readme = make_gallery(src, dest, width=120)
+    from PIL import Image
+    with Image.open(dest / "validation__annealed__annealed.png") as im:
+        assert im.size[0] == 120
+    text = readme.read_text()
+    assert "`python -m validation.annealed`" in text and "other/thing.png" in text
+    assert "| figure | file | command |" in text
+    r = subprocess.run([sys.executable, "-m", "figures.gallery", "--src", str(tmp_path / "none")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert main(["--src", str(src), "--dest", str(dest), "--quiet"]) == 0
