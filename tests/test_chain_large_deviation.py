@@ -270,3 +270,13 @@ def test_bad_input(bad):
     with pytest.raises(ValueError) as exc:
         C.solve(**kw)
     assert "\n" not in str(exc.value)
+
+
+def test_large_deviation_solve_dispatches_the_chain():
+    # the interface of issue 3: large_deviation.solve(d, y, J_D, lam, L=2) is the chain's solver
+    from theory import large_deviation as LD
+    a = LD.solve(0.1, 3, 0.0, lam=0.5, L=2)
+    b = C.solve(0.1, 3, 0.0, 0.5, 2)
+    assert a.converged and a.phi == b.phi and a.internal_entropy == b.internal_entropy
+    with pytest.raises(ValueError, match="integer"):
+        LD.solve(0.1, 2.5, 0.0, lam=0.5, L=2)

@@ -124,7 +124,7 @@ def test_ld_free_reference_y1():
 
 
 @pytest.mark.parametrize("bad", [dict(d=0.0), dict(d=0.6), dict(y=-1.0), dict(d=np.nan),
-                                 dict(reference="nope"), dict(L=2)])
+                                 dict(reference="nope"), dict(L=2, y=2.5)])
 def test_ld_bad_input(bad):
     kw = dict(d=0.1, y=2.0, J_D=0.3) | bad
     with pytest.raises(ValueError):

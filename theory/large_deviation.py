@@ -169,10 +169,16 @@ def _check(d, y, reference):
 
 def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=None, tol=1e-9,
           damping=0.5, max_iter=1000, step=0.5, collapse=None) -> LDResult:
-    """Φ(d, y), S_I and Σ_ext at the RS saddle (SPEC §6); ``init`` = (p̂, q1, q̂1) or an LDResult."""
+    """Φ(d, y), S_I and Σ_ext at the RS saddle (SPEC §6); ``init`` = (p̂, q1, q̂1) or an LDResult.
+
+    ``L > 1`` or ``lam > 0``: the L-module chain, delegated to
+    :func:`theory.chain_large_deviation.solve` (integer y only; entropies per column, per-layer
+    order parameters)."""
     d, y = _check(d, y, reference)
-    if L != 1 or lam != 0:
-        raise ValueError("large deviations of the L-module chain are not implemented yet (L = 1 only)")
+    if L != 1 or lam != 0:  # the L-module chain: integer y, per-layer order parameters
+        from . import chain_large_deviation as CLD
+        return CLD.solve(d, y, J_D, lam, L, kappa, reference, init=init, tol=tol, damping=damping,
+                         max_iter=max_iter, step=step)
     jt = float(_jt(J_D, kappa))
     if isinstance(init, LDResult):
         init = carry(init, d)
