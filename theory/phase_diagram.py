@@ -29,6 +29,7 @@ import numpy as np
 
 from toolkit.cli import grid_type, make_parser, run
 from toolkit.results import write_csv
+from toolkit.sweep import add_executor_args
 
 from . import annealed, local_entropy
 
@@ -82,8 +83,9 @@ TRANSITION_PRESETS = {
 }
 
 
-def transition_root(which, J_D, kappa, quality, cache) -> dict:
-    """One root search of the transition layer (module level, so executors can run it)."""
+def transition_root(seed, which, J_D, kappa, quality, cache) -> dict:
+    """One root search of the transition layer (a :func:`toolkit.sweep.run_sweep` task; the
+    search is deterministic, ``seed`` is unused)."""
     from . import transition
     pre = TRANSITION_PRESETS[quality]
     if which == "J_D":
@@ -103,18 +105,23 @@ def transition_root(which, J_D, kappa, quality, cache) -> dict:
 def _transition(args) -> list[dict]:
     """The OGP → RM line: J_c of the core model and λ_c(J_D) of the two-module chain (SPEC §6.9).
 
-    The root searches run in parallel (``--workers``); each densest-cluster curve is cached under
+    The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
+    ``--workers``, ``--scheduler``; each finished root is stored under
+    ``<out>/transition_cache/<quality>/roots`` and each densest-cluster curve under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
-    the finished curves.
+    what is finished.
     """
-    from toolkit.sweep import default_executor
+    from toolkit.sweep import Task, executor_from_args, run_sweep
     cache = Path(args.out) / "transition_cache" / args.transition_quality
     jobs = ([("J_D", np.nan)] if args.transition_core else []) + \
         [("lam", float(j)) for j in args.transition_J_D]
-    with default_executor(args.workers or None) as ex:
-        futures = [ex.submit(transition_root, w, j, args.kappa, args.transition_quality, cache)
-                   for w, j in jobs]
-        return [f.result() for f in futures]
+    tasks = [Task(f"{w}_{'core' if w == 'J_D' else repr(j)}_k{args.kappa!r}",
+                  dict(which=w, J_D=j, kappa=args.kappa, quality=args.transition_quality,
+                       cache=str(cache))) for w, j in jobs]
+    with executor_from_args(args) as ex:
+        res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
+                        desc="transition roots")
+    return [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
 
 
 #: The layers of the phase diagram, in drawing order. Later issues append to this dict.
@@ -144,8 +151,7 @@ def build_parser():
                    help="skip the core-model J_c in the transition layer")
     p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",
                    help="d-grid and tolerances of the transition layer")
-    p.add_argument("--workers", type=int, default=0,
-                   help="processes for the transition root searches (0: one per CPU)")
+    add_executor_args(p)
     p.add_argument("--layers", default=",".join(LAYERS),
                    help=f"comma-separated subset of: {', '.join(LAYERS)}")
     p.add_argument("--no-plot", action="store_true", help="write the CSVs only")
@@ -161,7 +167,8 @@ def main(argv=None) -> int:
     if unknown or not names:
         raise ValueError(f"unknown layer(s) {unknown or names}; choose from {', '.join(LAYERS)}")
     out = Path(args.out)
-    params = {k: v for k, v in vars(args).items() if k not in ("out", "quiet")}
+    params = {k: v for k, v in vars(args).items()
+              if k not in ("out", "quiet", "workers", "executor", "scheduler")}
     for name in names:
         t0 = time.perf_counter()
         rows = LAYERS[name].compute(args)
