@@ -80,16 +80,17 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
     Each step evaluates the map x ↦ G(x) (new q1 = ⟨m²⟩_π, new q̂1 from the q1 equation) and mixes
     with weight 1 − ``damping``, accelerated by Anderson mixing over the last ``memory`` steps
     (``memory=0``: plain damped iteration). An accelerated step that leaves the domain p² < q1 < 1,
-    q̂1 ≥ 0 is clipped into it, and every step stays in a trust region (q1 moves at most halfway towards
-    p² or 1, q̂1 at most halves or doubles plus one); if the residual grows tenfold the history is
-    dropped. Anderson
-    can run away where the plain iteration contracts slowly (e.g. J̃ = 0, d ≲ 0.02): after
+    q̂1 ≥ 0 is clipped into it, and every step stays in a trust region (q1 moves at most halfway
+    towards p² or 1, q̂1 at most halves or doubles plus one); if the residual grows tenfold the
+    history is dropped. Anderson can run away where the plain iteration contracts slowly (e.g.
+    J̃ = 0, d ≲ 0.02): after
     ``ANDERSON_BUDGET`` iterations without convergence, or once q̂1 > 100, the solve restarts from
     ``init`` with the plain damped iteration. A run-away q̂1 (y√q̂1 > 100, where the g window and
     the cost grow without bound) stops the solve with ``converged=False``, and so does q1 → 1
-    (1 − q1 < ``Q1_RUNAWAY``·(1 − p²) and still rising): past the fold that ends the RS branch at small
-    d the iteration has no interior fixed point and runs into the satellites-collapse basin. Converged when both components of G(x) − x are below
-    ``tol``.
+    (1 − q1 < ``Q1_RUNAWAY``·(1 − p²) and still rising): past the fold that ends the RS branch at
+    small d the iteration has no interior fixed point and runs into the satellites-collapse basin.
+    ``collapse`` (a value of t = (q1 − p²)/(1 − p²), e.g. 0.99) stops such a solve early, as soon as
+    t passes it while still rising. Converged when both components of G(x) − x are below ``tol``.
     Returns (p̂, q1, q̂1, averages at the saddle, converged, iterations, residuals).
     """
     p = 1 - 2 * d
