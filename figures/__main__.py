@@ -30,6 +30,14 @@ FIGURES = {f.name: f for f in [
            "entropy around a typical fixed point", "figures.franz_parisi"),
     Figure("phase_diagram", "-", "annealed entropies and local entropy on the (J_D, λ) grid "
            "(the panels of python -m theory.phase_diagram)", "figures.phase_diagram_cmd"),
+    Figure("fig2", "Fig. 2 (E2)", "test accuracy vs trainable parameters: our one-layer model and "
+           "the binarised MLP", "figures.learning:make_fig2"),
+    Figure("fig3", "Fig. 3 (E3)", "two-layer chain on entangled MNIST: accuracy vs λ at J_D = 0 "
+           "and vs J_D at λ = 0", "figures.learning:make_fig3"),
+    Figure("capacity", "E9", "hetero-association capacity vs depth L at equal width",
+           "figures.learning:make_capacity"),
+    Figure("stability", "V16", "fraction of hidden units at fixed points of the free dynamics "
+           "vs epoch", "figures.learning:make_stability"),
 ]}
 
 
@@ -48,7 +56,8 @@ def main(argv=None) -> int:
     if unknown:
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; see python -m figures --list")
     for n in names:
-        path = import_module(FIGURES[n].module).make(args.out, quick=args.quick)
+        module, _, func = FIGURES[n].module.partition(":")   # "module" or "module:function"
+        path = getattr(import_module(module), func or "make")(args.out, quick=args.quick)
         if not args.quiet:
             print(path)
     return 0

@@ -1,0 +1,176 @@
+"""Figures of the learning experiments (SPEC 14; :mod:`numerics.learning.experiments`).
+
+Each ``draw_*`` reads the tidy CSV the experiment wrote and draws one PNG; it computes nothing but
+means and standard deviations over seeds.
+
+- ``fig3`` (E3, Fig. 3): final test (solid) and train (dashed) accuracy of the two-layer chain vs λ at
+  J_D = 0 (left) and vs J_D at λ = 0 (right), mean ± std over seeds.
+- ``fig2`` (E2, Fig. 2): final test accuracy vs trainable parameters (log axis), ours and the
+  binarised MLP, mean ± std over seeds.
+- ``capacity`` (E9): capacity P (per class) vs depth L, seeds as points and their mean; censored
+  points (P_max learned) as open markers.
+- ``stability`` (V16): fraction of hidden units at fixed points of the free dynamics (solid) and
+  fraction below the learning margin (dashed) vs epoch, one colour per J_D.
+
+``make_fig2``, ``make_fig3``, ``make_capacity``, ``make_stability`` follow the ``make(out_dir,
+quick=False) -> Path`` convention of :mod:`figures`: they read ``<out_dir>/<name>/<name>.csv`` when it
+exists (e.g. from ``python -m numerics.learning.experiments NAME --out <out_dir>/<name>``), otherwise
+run the experiment there with its default settings (a minute or two; resumable). ``quick`` also
+accepts ``<out_dir>/<name>_quick`` and, when neither exists, runs a smaller version there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.results import read_csv
+
+from . import finish, subplots
+
+__all__ = [
+    "draw",
+    "draw_capacity",
+    "draw_fig2",
+    "draw_fig3",
+    "draw_stability",
+    "make_capacity",
+    "make_fig2",
+    "make_fig3",
+    "make_stability",
+]
+
+
+def _mean_std(rows, x, y):
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r[x]].append(float(r[y]))
+    xs = sorted(groups)
+    m = np.array([np.nanmean(groups[k]) for k in xs])
+    s = np.array([np.nanstd(groups[k]) for k in xs])
+    return np.array(xs, dtype=float), m, s
+
+
+def draw_fig3(rows, path) -> Path:
+    fig, axes = subplots(1, 2, figsize=(8.5, 3.4), sharey=True)
+    for ax, sweep, x, xl, title in ((axes[0], "vs_lam", "lam", r"$\lambda$", r"$J_D = 0$"),
+                                    (axes[1], "vs_J_D", "J_D", r"$J_D$", r"$\lambda = 0$")):
+        sel = [r for r in rows if r["sweep"] == sweep]
+        if not sel:
+            continue
+        for col, ls, lab in (("final_test_acc", "-", "test"), ("final_train_acc", "--", "train")):
+            xs, m, s = _mean_std(sel, x, col)
+            ax.errorbar(xs, m, yerr=s, ls=ls, marker="o", ms=4, capsize=2, color="C0", label=lab)
+        ax.set(xlabel=xl, title=f"two-layer chain, {title}")
+        ax.legend()
+    axes[0].set_ylabel("accuracy (final epoch)")
+    H = rows[0]["H"] if rows else "?"
+    fig.suptitle(f"Fig. 3 analogue: L = 2, H = {H}, {rows[0]['epochs'] if rows else '?'} epochs",
+                 fontsize=10)
+    return finish(fig, path)
+
+
+def draw_fig2(rows, path) -> Path:
+    fig, ax = subplots(1, 1, figsize=(5.2, 3.6))
+    labels = {"ours": "ours (one hidden layer)", "mlp": "binarised MLP (backprop)"}
+    for i, kind in enumerate(("ours", "mlp")):
+        sel = [r for r in rows if r["model"] == kind]
+        if not sel:
+            continue
+        xs, m, s = _mean_std(sel, "params", "final_test_acc")
+        ax.errorbar(xs, m, yerr=s, marker="o", ms=4, capsize=2, color=f"C{i}", label=labels[kind])
+    ax.set_xscale("log")
+    ds = rows[0]["dataset"] if rows else ""
+    ax.set(xlabel="trainable parameters", ylabel="test accuracy (final epoch)", title=ds)
+    ax.legend()
+    return finish(fig, path)
+
+
+def draw_capacity(rows, path) -> Path:
+    fig, ax = subplots(1, 1, figsize=(4.8, 3.6))
+    for r in rows:
+        ax.plot(r["L"], r["capacity"], "o", ms=5, color="C0", alpha=0.5,
+                mfc="none" if str(r["censored"]) == "True" else "C0")
+    if rows:
+        xs, m, s = _mean_std(rows, "L", "capacity")
+        ax.errorbar(xs, m, yerr=s, color="k", marker="_", ms=12, capsize=3, lw=1, label="mean")
+        ax.set_xticks(xs)
+        ax.legend()
+    H = rows[0]["H"] if rows else "?"
+    N = rows[0]["N"] if rows else "?"
+    ax.set(xlabel="depth L", ylabel="capacity P (per class, train acc = 1)",
+           title=f"random associations, N = {N}, H = {H}")
+    ax.set_ylim(bottom=0)
+    return finish(fig, path)
+
+
+def draw_stability(rows, path) -> Path:
+    fig, ax = subplots(1, 1, figsize=(5.2, 3.6))
+    jds = sorted({r["J_D"] for r in rows})
+    for i, jd in enumerate(jds):
+        sel = [r for r in rows if r["J_D"] == jd]
+        for col, ls, lab in (("fp_frac", "-", "at a fixed point"),
+                             ("unstable_frac", "--", "below margin")):
+            xs, m, s = _mean_std(sel, "epoch", col)
+            ax.errorbar(xs, m, yerr=s, ls=ls, marker="o", ms=3, capsize=2, color=f"C{i}",
+                        label=f"$J_D={jd:g}$, {lab}")
+    ax.set(xlabel="epoch", ylabel="fraction of hidden units", ylim=(-0.02, 1.02),
+           title="stability after removing the supervision")
+    ax.legend(fontsize=7)
+    return finish(fig, path)
+
+
+_DRAW = {"fig3": draw_fig3, "fig2": draw_fig2, "capacity": draw_capacity,
+         "stability": draw_stability}
+
+
+def draw(name: str, csv_path, png_path) -> Path:
+    """Draw experiment ``name`` from its CSV into ``png_path``."""
+    return _DRAW[name](read_csv(csv_path), png_path)
+
+
+# reduced settings of make(quick=True) when no results exist
+_QUICK = {
+    "fig3": dict(hidden=100, P=30, P_eval=30, epochs=2, lam=[0.0, 2.0], J_D=[0.0, 1.0]),
+    "fig2": dict(P=30, P_eval=30, hidden=[25, 100], mlp_hidden=[25, 100, 400], epochs=2,
+                 mlp_epochs=5),
+    "capacity": dict(N=30, hidden=30, layers=[1, 2], epochs=10, P_max=64),
+    "stability": dict(hidden=100, P=30, P_eval=30, epochs=3),
+}
+
+
+def _make(name: str, out_dir, quick: bool) -> Path:
+    out_dir = Path(out_dir)
+    dirs = [out_dir / name] + ([out_dir / f"{name}_quick"] if quick else [])
+    sub = next((d for d in dirs if (d / f"{name}.csv").exists()), None)
+    if sub is None:
+        from numerics.learning.datasets import DatasetUnavailable
+        from numerics.learning.experiments import run_experiment
+        sub = dirs[-1]
+        opts = _QUICK[name] if quick else {}
+        try:
+            run_experiment(name, opts, out=sub)                 # draws the PNG too
+        except DatasetUnavailable:
+            if not quick or name == "capacity":
+                raise
+            # a quick check without MNIST installed: synthetic prototypes instead (named in the CSV)
+            run_experiment(name, {**opts, "dataset": "prototypes", "classes": 10}, out=sub)
+    return draw(name, sub / f"{name}.csv", sub / f"{name}.png")
+
+
+def make_fig3(out_dir="results/figures", quick: bool = False) -> Path:
+    return _make("fig3", out_dir, quick)
+
+
+def make_fig2(out_dir="results/figures", quick: bool = False) -> Path:
+    return _make("fig2", out_dir, quick)
+
+
+def make_capacity(out_dir="results/figures", quick: bool = False) -> Path:
+    return _make("capacity", out_dir, quick)
+
+
+def make_stability(out_dir="results/figures", quick: bool = False) -> Path:
+    return _make("stability", out_dir, quick)
