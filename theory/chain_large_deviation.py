@@ -302,7 +302,8 @@ def _anderson(step_map, x0, lo, hi, *, tol, damping, max_iter, memory, budget):
     L = x0.size // 2
     beta = 1.0 - damping
     x = x0.copy()
-    xs, fs, prev, aux, f = [], [], np.inf, None, np.full_like(x0, np.nan)
+    aux, f = None, np.full_like(x0, np.nan)
+    mix = LD.AndersonMixer(memory, beta)
     for it in range(1, max_iter + 1):
         g, aux = step_map(x)
         f = g - x
@@ -317,17 +318,7 @@ def _anderson(step_map, x0, lo, hi, *, tol, damping, max_iter, memory, budget):
         if runaway:
             return x, aux, False, it, f, (f"q1 → 1 run-away (max q1 = {x[:L].max():.10f}): "
                                           "no q1 < 1 saddle from this start")
-        norm = np.linalg.norm(f)
-        if norm > 10 * prev:
-            xs, fs = [], []
-        prev = norm
-        xs, fs = (xs + [x])[-(memory + 1):], (fs + [f])[-(memory + 1):]
-        new = x + beta * f
-        if memory and len(xs) > 1:
-            dX = np.diff(np.array(xs), axis=0).T
-            dF = np.diff(np.array(fs), axis=0).T
-            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
-            new = x + beta * f - (dX + beta * dF) @ gamma
+        new = mix.propose(x, f)
         q1, qh = x[:L], x[L:]
         new_q1 = np.minimum(np.maximum(new[:L], q1 - 0.5 * (q1 - lo)), q1 + 0.5 * (hi - q1))
         new_qh = np.clip(new[L:], qh - 1 - np.abs(qh), qh + 1 + np.abs(qh))

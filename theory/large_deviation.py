@@ -73,6 +73,32 @@ def _q1_hat_update(y, av):
     return 2.0 * (av["dHr"] + y * av["dK"]) / (y * (y - 1))
 
 
+class AndersonMixer:
+    """Damped fixed-point steps x + β f (f = G(x) − x) with Anderson mixing over the last
+    ``memory`` steps: x + β f − (ΔX + β ΔF) γ, γ = argmin ‖ΔF γ − f‖ (``memory=0``: plain
+    damping). The history is dropped when the residual grows tenfold. Shared by the core and the
+    chain solvers (:mod:`theory.chain_large_deviation`)."""
+
+    def __init__(self, memory: int, beta: float):
+        self.memory, self.beta = memory, beta
+        self.xs, self.fs, self.prev = [], [], np.inf
+
+    def propose(self, x, f):
+        norm = np.linalg.norm(f)
+        if norm > 10 * self.prev:
+            self.xs, self.fs = [], []
+        self.prev = norm
+        keep = self.memory + 1
+        self.xs, self.fs = (self.xs + [x])[-keep:], (self.fs + [f])[-keep:]
+        new = x + self.beta * f
+        if self.memory and len(self.xs) > 1:
+            dX = np.diff(np.array(self.xs), axis=0).T
+            dF = np.diff(np.array(self.fs), axis=0).T
+            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
+            new = x + self.beta * f - (dX + self.beta * dF) @ gamma
+        return new
+
+
 def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0.5,
             max_iter=1000, step=0.5, memory=3, collapse=None):
     """Fixed-point iteration on x = (q1, q̂1) with the inner root for p̂ (SPEC §7 "Solver").
@@ -100,9 +126,8 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
         q1 = p * p + 0.5 * (1 - p * p)
     lo_q1 = p * p + 1e-12 * (1 - p * p)
     beta = 1 - damping
-    xs, fs = [], []
     res, av = {}, {}
-    prev_norm = np.inf
+    mix = AndersonMixer(memory, beta)
     for it in range(1, max_iter + 1):
         I = SiteIntegrals(p, jt, q1, q1_hat, y, p_hat, reference=reference, step=step)
         try:
@@ -121,17 +146,7 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
             out = iterate(d, jt, y, reference=reference, init=start, tol=tol, damping=damping,
                           max_iter=max_iter, step=step, memory=0, collapse=collapse)
             return out[:5] + (out[5] + it,) + (dict(out[6], restarted="plain damped iteration"),)
-        norm = np.linalg.norm(f)
-        if norm > 10 * prev_norm:
-            xs, fs = [], []
-        prev_norm = norm
-        xs, fs = (xs + [x])[-(memory + 1):], (fs + [f])[-(memory + 1):]
-        new = x + beta * f
-        if memory and len(xs) > 1:
-            dX = np.diff(np.array(xs), axis=0).T
-            dF = np.diff(np.array(fs), axis=0).T
-            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
-            new = x + beta * f - (dX + beta * dF) @ gamma
+        new = mix.propose(x, f)
         # trust region: at most halfway towards the edges q1 = p², q1 = 1, and q̂1 at most ×2 + 1
         q1 = min(max(new[0], q1 - 0.5 * (q1 - lo_q1)), q1 + 0.5 * (1 - q1))
         q1_hat = min(max(new[1], 0.5 * q1_hat), 2 * q1_hat + 1)
