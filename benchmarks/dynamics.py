@@ -38,21 +38,11 @@ from threadpoolctl import threadpool_limits
 
 from numerics.dynamics import relax_async, relax_async_naive
 from numerics.models import sample_core
-from toolkit.cli import UsageError, finite_float, make_parser, nonneg_float, parse_grid, positive_int, run
+from toolkit.cli import finite_float, int_list, make_parser, nonneg_float, parse_grid, positive_int, run
 from toolkit.results import write_csv
 from toolkit.rng import make_rng, spawn_seeds
 
 GOAL = 10e6                                          # spin updates per second (issue 4)
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise UsageError(f"--N: expected comma-separated integers, got {text!r}") from None
-    if not values or any(v < 2 for v in values):
-        raise UsageError(f"--N: values must be >= 2, got {text!r}")
-    return values
 
 
 def _timed_fast(J, J_D, S0, max_sweeps, rng, kappa):
@@ -106,7 +96,7 @@ def main(argv=None) -> int:
 
 
 def _bench(args) -> int:
-    Ns = _int_list(args.N)
+    Ns = int_list(args.N, "--N", 2)
     J_Ds = parse_grid(args.J_D, name="--J-D")
     seeds = spawn_seeds(args.seed, len(Ns) * len(J_Ds))
     R = args.replicas

@@ -26,7 +26,7 @@ import numpy as np
 
 from numerics.enumeration import default_n_low, fixed_points
 from numerics.models import sample_core
-from toolkit.cli import UsageError, finite_float, make_parser, positive_int, run
+from toolkit.cli import UsageError, finite_float, int_list, make_parser, positive_int, run
 from toolkit.results import write_csv
 from toolkit.rng import make_rng, spawn_seeds
 
@@ -61,16 +61,6 @@ def gemm_baseline(J, J_D: float, kappa: float = 0.0, fraction: float = 1.0) -> t
     return codes, todo / n_chunks
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise UsageError(f"--N: expected comma-separated integers, got {text!r}") from None
-    if not values or any(not 2 <= v <= 34 for v in values):
-        raise UsageError(f"--N: values must lie in [2, 34], got {text!r}")
-    return values
-
-
 def main(argv=None) -> int:
     p = make_parser("benchmarks/enumeration.py", __doc__.splitlines()[0], seed=0)
     p.add_argument("--N", default="24,26,28,30", help="comma-separated network sizes")
@@ -85,7 +75,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=positive_int, default=1, help="best of this many fixed_points runs")
     p.add_argument("--out", default=None, help="optional CSV file for the table")
     args = p.parse_args(argv)
-    Ns = _int_list(args.N)
+    Ns = int_list(args.N, "--N", 2, 34)
     if not 0 < args.baseline_fraction <= 1:
         raise UsageError("--baseline-fraction must lie in (0, 1]")
     seeds = spawn_seeds(args.seed, len(Ns))

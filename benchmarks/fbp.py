@@ -37,7 +37,7 @@ from scipy.special import log_ndtr
 
 from numerics import fbp
 from numerics.models import sample_core
-from toolkit.cli import UsageError, finite_float, make_parser, positive_int, run
+from toolkit.cli import UsageError, finite_float, int_list, make_parser, positive_int, run
 from toolkit.results import write_csv
 from toolkit.rng import make_rng, spawn_seeds
 
@@ -96,16 +96,6 @@ def loop_sweep(msgs: fbp.BPMessages, U0: np.ndarray, h: np.ndarray, seconds: flo
     return dt * N / done, done, np.asarray(rows, dtype=np.float64)
 
 
-def _int_list(text: str, name: str, minimum: int) -> list[int]:
-    try:
-        values = [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise UsageError(f"{name}: expected comma-separated integers, got {text!r}") from None
-    if not values or any(v < minimum for v in values):
-        raise UsageError(f"{name}: values must be integers >= {minimum}, got {text!r}")
-    return values
-
-
 def main(argv=None) -> int:
     p = make_parser("benchmarks/fbp.py", __doc__.splitlines()[0], seed=0)
     p.add_argument("--N", default="1000,4000", help="comma-separated network sizes")
@@ -119,8 +109,8 @@ def main(argv=None) -> int:
                    help="time limit of each loop baseline (then extrapolated)")
     p.add_argument("--out", default=None, help="optional CSV file for the table")
     args = p.parse_args(argv)
-    Ns = _int_list(args.N, "--N", 2)
-    threads = _int_list(args.threads, "--threads", 1)
+    Ns = int_list(args.N, "--N", 2)
+    threads = int_list(args.threads, "--threads", 1)
     if args.baseline_seconds <= 0:
         raise UsageError("--baseline-seconds must be > 0")
     seeds = spawn_seeds(args.seed, len(Ns))

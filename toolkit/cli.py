@@ -114,6 +114,20 @@ def parse_grid(text: str, *, name: str = "grid", minimum: float | None = None) -
     return values
 
 
+def int_list(text: str, name: str, minimum: int, maximum: int | None = None) -> list[int]:
+    """Comma-separated integers, each ≥ ``minimum`` (and ≤ ``maximum``), or a :class:`UsageError`."""
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise UsageError(f"{name}: expected comma-separated integers, got {text!r}") from None
+    if maximum is None:
+        if not values or any(v < minimum for v in values):
+            raise UsageError(f"{name}: values must be integers >= {minimum}, got {text!r}")
+    elif not values or any(not minimum <= v <= maximum for v in values):
+        raise UsageError(f"{name}: values must lie in [{minimum}, {maximum}], got {text!r}")
+    return values
+
+
 def grid_type(name: str, minimum: float | None = None,
               allow_empty: bool = False) -> Callable[[str], np.ndarray]:
     """An argparse ``type=`` for :func:`parse_grid`; ``allow_empty``: '' gives an empty grid."""
