@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.models import is_fixed_point
+from numerics.models import is_fixed_point, offdiag_couplings
 from toolkit.checks import finite_scalar, integer
 from toolkit.rng import make_rng
 
@@ -180,19 +180,8 @@ def _half_fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
 
 def _couplings(J) -> tuple[np.ndarray, np.ndarray]:
     """``J`` as a validated float64 square matrix, and A = J_off^T (C-contiguous, zero diagonal)."""
-    try:
-        J = np.asarray(J, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("J must be a real square matrix") from None
-    if J.ndim != 2 or J.shape[0] != J.shape[1]:
-        raise ValueError(f"J must be a square matrix, got shape {J.shape}")
-    if J.shape[0] < 1:
-        raise ValueError("J must have at least one row")
-    if not np.all(np.isfinite(J)):
-        raise ValueError("J has non-finite entries (NaN or infinite)")
-    A = np.array(J.T, dtype=np.float64, order="C")
-    np.fill_diagonal(A, 0.0)
-    return J, A
+    A = np.ascontiguousarray(offdiag_couplings(J).T)
+    return np.asarray(J, dtype=np.float64), A
 
 
 def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarray:

@@ -64,6 +64,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from numerics.models import offdiag_couplings
 from toolkit.checks import finite_scalar
 
 __all__ = [
@@ -82,19 +83,11 @@ _LOW_BATCH = 1 << 18      # pooled survivors per low-block pass
 # ----------------------------------------------------------------------------------------- checks
 
 def _offdiag(J, max_n: int) -> np.ndarray:
-    """Validated float64 copy of J with a zero diagonal (C-contiguous)."""
-    J = np.asarray(J)
-    if J.ndim != 2 or J.shape[0] != J.shape[1]:
-        raise ValueError(f"J must be a square matrix, got shape {J.shape}")
-    N = J.shape[0]
-    if N < 1:
-        raise ValueError("J must have at least one neuron (N >= 1)")
-    if N > max_n:
-        raise ValueError(f"N = {N} is too large for exhaustive enumeration here (at most {max_n})")
-    J = np.array(J, dtype=np.float64, order="C", copy=True)
-    if not np.all(np.isfinite(J)):
-        raise ValueError("J has non-finite entries")
-    np.fill_diagonal(J, 0.0)
+    """Validated float64 copy of J with a zero diagonal (C-contiguous), at most ``max_n`` neurons."""
+    J = offdiag_couplings(J)
+    if J.shape[0] > max_n:
+        raise ValueError(f"N = {J.shape[0]} is too large for exhaustive enumeration here "
+                         f"(at most {max_n})")
     return J
 
 

@@ -55,6 +55,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import special as sp
 
+from numerics.models import offdiag_couplings
 from toolkit.checks import finite_scalar, integer
 from toolkit.rng import make_rng
 
@@ -331,19 +332,11 @@ class PlainBP:
 # ====================================================================================== messages
 
 def _check_J(J) -> np.ndarray:
-    """Validated float64 copy of J with zero diagonal."""
+    """Validated float64 copy of J with zero diagonal, at least 2 neurons, real entries."""
     J = np.asarray(J)
-    if J.ndim != 2 or J.shape[0] != J.shape[1]:
-        raise ValueError(f"J must be a square matrix, got shape {J.shape}")
-    if J.shape[0] < 2:
-        raise ValueError(f"J must have at least 2 neurons, got N = {J.shape[0]}")
-    if not np.issubdtype(J.dtype, np.number) or np.iscomplexobj(J):
+    if J.ndim == 2 and (not np.issubdtype(J.dtype, np.number) or np.iscomplexobj(J)):
         raise ValueError(f"J must be real numbers, got dtype {J.dtype}")
-    J = np.array(J, dtype=np.float64, order="C", copy=True)
-    if not np.all(np.isfinite(J)):
-        raise ValueError("J has non-finite entries")
-    np.fill_diagonal(J, 0.0)
-    return J
+    return offdiag_couplings(J, min_n=2)
 
 
 def _check_prior(prior, N: int) -> np.ndarray:

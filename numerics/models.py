@@ -99,13 +99,27 @@ def sample_chain(N: int, L: int, rng, *, lam_left: float, lam_right: float | Non
 
 
 def _check_J(J) -> np.ndarray:
-    J = np.asarray(J, dtype=np.float64)
+    try:
+        J = np.asarray(J, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("J must be a real square matrix") from None
     if J.ndim != 2 or J.shape[0] != J.shape[1]:
         raise ValueError(f"J must be a square matrix, got shape {J.shape}")
     if J.shape[0] < 1:
         raise ValueError("J must have at least one row")
     if not np.all(np.isfinite(J)):
         raise ValueError("J has non-finite entries")
+    return J
+
+
+def offdiag_couplings(J, min_n: int = 1) -> np.ndarray:
+    """A validated float64, C-contiguous copy of the square coupling matrix J with a zero diagonal
+    (the self coupling J_D is passed separately, SPEC 2); at least ``min_n`` neurons."""
+    J = _check_J(J)
+    if J.shape[0] < min_n:
+        raise ValueError(f"J must have at least {min_n} neurons, got N = {J.shape[0]}")
+    J = np.array(J, dtype=np.float64, order="C", copy=True)
+    np.fill_diagonal(J, 0.0)
     return J
 
 
@@ -122,11 +136,9 @@ def fields(J, J_D: float, s) -> np.ndarray:
     ``s`` has shape (N,) or (R, N) (one replica per row); the result has the same shape (float64).
     The diagonal of ``J`` is ignored: the self coupling is ``J_D``.
     """
-    J = _check_J(J)
+    J_off = offdiag_couplings(J)
     J_D = finite_scalar("J_D", J_D)
-    s = _check_spins(s, J.shape[0])
-    J_off = J.copy()
-    np.fill_diagonal(J_off, 0.0)
+    s = _check_spins(s, J_off.shape[0])
     return s @ J_off.T + J_D * s
 
 
