@@ -2,9 +2,13 @@
 
 One panel per algorithm (async, sync, fBP): the probability that a run ends in a fixed point vs J_D,
 one line per N (error bars: the larger of the binomial and the between-instance s.e.); for the
-deterministic rules the fraction of runs ending in a 2-cycle is dotted (when any). Last panel: the
-50 % points J_acc(N) vs 1/N with their s.e., the weighted straight-line fit in 1/N and its value at
-1/N = 0 (J_acc(inf), open symbol). Methods: :mod:`numerics.accessibility`.
+deterministic rules the fraction of runs ending in a 2-cycle is dotted (when any). Next panel (when
+some coupling has a finite median time at two or more sizes): the median convergence time vs N in
+log-log scale, one line per coupling, for the first dynamics rule (straight = power law; bending up
+= faster than any power). Last panel: the 50 % points J_acc(N) vs 1/N with their s.e., the weighted
+straight-line fit in 1/N and its value at 1/N = 0 (open square), and the budget-free time-scaling
+threshold (open diamond, where the curvature of ln t vs ln N changes sign). Methods:
+:mod:`numerics.accessibility`.
 
 Reads ``<out>/accessibility/accessibility.csv`` and ``thresholds.csv`` when they exist (e.g. written by
 ``python -m numerics.accessibility --out <out>/accessibility ...``); otherwise runs the experiment
@@ -63,9 +67,12 @@ def draw(points: list[dict], thr: list[dict], path, variable: str = "J_D", title
         fixed_values = fixed_values[:len(STYLES)]
     algs = [a for a in LABELS if any(r["algorithm"] == a for r in points)]
     Ns = sorted({r["N"] for r in points})
-    ncol = len(algs) + 1
+    time_alg = next((a for a in algs if a != "fbp" and _time_lines(points, a, variable)), None)
+    ncol = len(algs) + 1 + (time_alg is not None)
     fig, axes = subplots(1, ncol, figsize=(3.3 * ncol, 3.3), squeeze=False)
     axes = axes[0]
+    if time_alg is not None:
+        _draw_times(axes[-2], _time_lines(points, time_alg, variable), variable, time_alg)
     for ax, alg in zip(axes, algs):
         for i, N in enumerate(Ns):
             for ls, fv in zip(STYLES, fixed_values):
@@ -93,7 +100,10 @@ def draw(points: list[dict], thr: list[dict], path, variable: str = "J_D", title
             rows = [r for r in thr if r["algorithm"] == alg and r["variable"] == variable
                     and r[fixed_name] == fv]
             fin = [r for r in rows if math.isfinite(r["N"]) and math.isfinite(r["threshold"])]
-            ext = [r for r in rows if math.isinf(r["N"]) and math.isfinite(r["threshold"])]
+            ext = [r for r in rows if math.isinf(r["N"]) and math.isfinite(r["threshold"])
+                   and str(r["method"]).startswith("extrapolated")]
+            tsc = [r for r in rows if math.isinf(r["N"]) and math.isfinite(r["threshold"])
+                   and str(r["method"]).startswith("time scaling")]
             if not fin:
                 continue
             c = f"C{j}"
@@ -107,6 +117,10 @@ def draw(points: list[dict], thr: list[dict], path, variable: str = "J_D", title
                 ax.plot(xs, e["threshold"] + e["slope"] * xs, ls=ls, color=c, lw=1)
                 ax.errorbar([0.0], [e["threshold"]], yerr=[e["se"]], marker="s", mfc="none",
                             color=c, capsize=3)
+            if tsc:
+                ax.errorbar([0.0], [tsc[0]["threshold"]], yerr=[tsc[0]["se"]], marker="D", ms=5,
+                            mfc="none", color=c, capsize=3, ls="none",
+                            label=f"{LABELS[alg]}: time scaling")
     ax.set(xlabel=r"$1/N$", ylabel=YLABEL[variable], title="50 % points and fit in 1/N")
     ax.set_xlim(left=-0.0005)
     if ax.get_legend_handles_labels()[0]:
@@ -114,6 +128,35 @@ def draw(points: list[dict], thr: list[dict], path, variable: str = "J_D", title
     if title:
         fig.suptitle(title)
     return finish(fig, path)
+
+
+def _time_lines(points: list[dict], alg: str, variable: str) -> dict:
+    """{coupling value: (N, median time)} for ``alg`` at the first value of the fixed coupling, for
+    the couplings with a finite median time (success > 1/2) at two or more sizes."""
+    fixed_name = _fixed_name(variable)
+    sel = [r for r in points if r["algorithm"] == alg]
+    if not sel:
+        return {}
+    fv = min(r[fixed_name] for r in sel)
+    out: dict = {}
+    for r in sorted(sel, key=lambda r: r["N"]):
+        if r[fixed_name] == fv and math.isfinite(r["time_median_all"]):
+            out.setdefault(r[variable], []).append((r["N"], r["time_median_all"]))
+    return {k: v for k, v in sorted(out.items()) if len(v) >= 2}
+
+
+def _draw_times(ax, lines: dict, variable: str, alg: str) -> None:
+    cmap = __import__("matplotlib").colormaps["viridis"]
+    vals = list(lines)
+    for i, v in enumerate(vals):
+        N, t = zip(*lines[v])
+        ax.plot(N, t, marker="o", ms=3, lw=1, color=cmap(i / max(1, len(vals) - 1)),
+                label=f"{'λ' if variable == 'lam' else 'J_D'}={v:g}")
+    ax.set(xscale="log", yscale="log", xlabel=r"$N$", ylabel="median time to a fixed point",
+           title=f"{LABELS[alg]}: time vs N")
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=6, ncol=2)
 
 
 def make(out_dir="results/figures", quick: bool = False) -> Path:

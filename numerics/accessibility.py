@@ -70,10 +70,18 @@ with two sizes the line goes through both points and the s.e. is propagated from
 written out so that a visibly non-linear drift in 1/N is not hidden; the extrapolated rows carry
 N = inf, inv_N = 0.
 
-Second diagnostic (:func:`time_scaling`, ``time_scaling.csv``): at each coupling, the exponent z of
-the median convergence time, time ~ N^z, from the sizes where more than half the runs succeed. With a
-fixed budget the threshold drifts up for as long as times grow with N, so z and the 1/N fit must be
-read together: a straight line in 1/N is only an extrapolation of the *finite-budget* threshold.
+Second diagnostic, budget-free (:func:`time_scaling`, ``time_scaling.csv``, and the rows of
+``thresholds.csv`` whose method starts with "time scaling"). With a fixed budget the 50 % point
+drifts up for as long as convergence times grow with N, so a straight line in 1/N only extrapolates
+the *finite-budget* threshold (on the core model it fails: chi2/dof ~ 20-60 at N = 200-1600). At
+each coupling, from the sizes where more than half the runs succeed (so the median time does not
+depend on the budget), the median time t(N) is fitted in ln-ln scale: slope z (t ~ N^z), local
+exponents, and the curvature c of ln t vs ln N with its s.e. (weights from a bootstrap over
+instances). Power-law growth is straight (c = 0); growth faster than any power bends up (c > 0);
+logarithmic growth bends down. The *time-scaling threshold* is where c changes sign along the
+coupling (:func:`curvature_zero`): above it a budget growing like a power of N suffices, below it
+none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
+state the sizes with it.
 
 Outputs under ``--out``: ``accessibility.csv``, ``thresholds.csv``, ``time_scaling.csv`` (each with a
 ``.meta.json`` sidecar: parameters, seed, versions, total task wall seconds) and
@@ -107,7 +115,8 @@ from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep
 __all__ = [
     "ALGORITHMS", "DEFAULT_ALGORITHMS", "TIME_UNIT", "accessibility_task", "task_key", "instance",
     "aggregate", "LogisticFit", "Threshold", "Extrapolation", "logistic", "fit_logistic",
-    "midpoint_threshold", "threshold", "extrapolate_inverse_N", "thresholds", "time_scaling", "run", "main",
+    "midpoint_threshold", "threshold", "extrapolate_inverse_N", "thresholds", "time_scaling",
+    "curvature_zero", "time_scaling_thresholds", "TIME_THRESHOLD_METHOD", "run", "main",
 ]
 
 ALGORITHMS = ("async", "sync", "layer", "fbp")
@@ -121,9 +130,9 @@ DEFAULT_JDS = (0.15, 0.35, 0.55, 0.75, 0.95)
 
 POINT_COLUMNS = ["algorithm", "L", "N", "J_D", "lam", "instances", "runs", "successes", "p_success",
                  "se_binomial", "se_instances", "time_unit", "time_median", "time_median_all",
-                 "cycle2_fraction"]
-TIME_COLUMNS = ["algorithm", "L", "J_D", "lam", "time_unit", "z", "N_min", "time_N_min", "N_max",
-                "time_N_max", "sizes"]
+                 "time_log_se", "cycle2_fraction"]
+TIME_COLUMNS = ["algorithm", "L", "J_D", "lam", "time_unit", "z", "z_first", "z_last", "curvature",
+                "curvature_se", "N_min", "time_N_min", "N_max", "time_N_max", "sizes"]
 THRESHOLD_COLUMNS = ["algorithm", "L", "variable", "J_D", "lam", "N", "inv_N", "threshold", "se",
                      "method", "width", "slope", "slope_se", "chi2", "dof", "sizes", "instances"]
 
@@ -245,8 +254,30 @@ def _median_all(t_run: np.ndarray, ok: np.ndarray) -> float:
     return float(np.median(t)) if t.size else math.nan
 
 
-def aggregate(results: Mapping[str, Mapping], tasks: Sequence[Task]) -> list[dict]:
-    """One row per (algorithm, L, N, J_D, lam): success probability, s.e., times (module doc)."""
+def _log_median_se(conv: list, tim: list, bootstrap: int, rng) -> float:
+    """Bootstrap s.e. of ln(median time, failures as inf) over the instances (resampled with
+    replacement); NaN when the median itself is infinite, when there are fewer than two instances,
+    or when more than 10 % of the resamples give an infinite median (the s.e. is then meaningless)."""
+    if len(conv) < 2 or bootstrap < 2:
+        return math.nan
+    t = [np.where(c, x, np.inf) for c, x in zip(conv, tim)]
+    if not math.isfinite(float(np.median(np.concatenate(t)))):
+        return math.nan
+    vals = np.array([np.median(np.concatenate([t[i] for i in rng.integers(0, len(t), len(t))]))
+                     for _ in range(bootstrap)])
+    fin = np.isfinite(vals) & (vals > 0)
+    if fin.mean() < 0.9:
+        return math.nan
+    return float(np.std(np.log(vals[fin]), ddof=1))
+
+
+def aggregate(results: Mapping[str, Mapping], tasks: Sequence[Task], *, seed: int = 0,
+              bootstrap: int = 200) -> list[dict]:
+    """One row per (algorithm, L, N, J_D, lam): success probability, s.e., times (module doc).
+
+    ``time_log_se`` is the s.e. of ln(time_median_all) from ``bootstrap`` resamples of the instances
+    (stream ``task_seed(seed, "bootstrap_time_" + point name)``), used as weights by
+    :func:`time_scaling`."""
     groups: dict[tuple, list] = {}
     for t in tasks:
         p = t.params
@@ -264,11 +295,14 @@ def aggregate(results: Mapping[str, Mapping], tasks: Sequence[Task]) -> list[dic
         se_inst = float(frac.std(ddof=1) / math.sqrt(frac.size)) if frac.size > 1 else math.nan
         c2 = float(np.concatenate([np.asarray(r["cycle2"], bool) for _, r in items]).mean()) \
             if alg in DETERMINISTIC else math.nan
+        name = f"bootstrap_time_{alg}_L{L}_N{N}_JD{J_D:.10g}_lam{lam:.10g}"
+        log_se = _log_median_se(conv, tim, bootstrap, make_rng(task_seed(seed, name)))
         rows.append(dict(algorithm=alg, L=L, N=N, J_D=J_D, lam=lam, instances=len(items), runs=runs,
                          successes=k, p_success=p, se_binomial=math.sqrt(p * (1 - p) / runs),
                          se_instances=se_inst, time_unit=TIME_UNIT[alg],
                          time_median=float(np.median(tt[ok])) if k else math.nan,
-                         time_median_all=_median_all(tt, ok), cycle2_fraction=c2))
+                         time_median_all=_median_all(tt, ok), time_log_se=log_se,
+                         cycle2_fraction=c2))
     return rows
 
 
@@ -559,14 +593,42 @@ def thresholds(results: Mapping[str, Mapping], tasks: Sequence[Task], *, seed: i
 
 # ============================================================================== time scaling
 
+def _weighted_polyfit(u, y, se, deg: int):
+    """Least-squares polynomial fit of y(u) of degree ``deg`` (coefficients lowest first) with
+    weights 1/se^2 (all 1 when any se is not finite and positive) and the coefficient s.e.: from
+    the covariance (A^T W A)^{-1} times max(1, chi2/dof) with weights, from the residuals without
+    (NaN when there are no degrees of freedom left)."""
+    A = np.vander(u, deg + 1, increasing=True)
+    weighted = bool(np.all(np.isfinite(se)) and np.all(se > 0))
+    w = 1.0 / se if weighted else np.ones_like(y)
+    Aw, yw = A * w[:, None], y * w
+    beta = np.linalg.lstsq(Aw, yw, rcond=None)[0]
+    cov = np.linalg.pinv(Aw.T @ Aw)
+    dof = y.size - (deg + 1)
+    chi2 = float(np.sum((yw - Aw @ beta) ** 2))
+    if weighted:
+        cov = cov * (max(1.0, chi2 / dof) if dof > 0 else 1.0)
+    else:
+        cov = cov * (chi2 / dof if dof > 0 else math.nan)
+    return beta, np.sqrt(np.diag(cov))
+
+
 def time_scaling(points: Sequence[Mapping]) -> list[dict]:
-    """Rows of ``time_scaling.csv``: growth of the convergence time with N at each coupling.
+    """Rows of ``time_scaling.csv``: growth of the convergence time t(N) with N at each coupling.
 
     For each (algorithm, L, J_D, lam) with a finite unconditional median time (success > 1/2) at two
-    or more sizes, the least-squares slope z of ln(time_median_all) vs ln N (time ~ N^z), and the
-    median times at the smallest and largest such N. A coupling where z stays clearly positive means
-    the fixed budget becomes insufficient as N grows, so the finite-budget threshold keeps drifting
-    up (the second finite-size diagnostic of SPEC 8, next to the 1/N extrapolation).
+    or more sizes, in u = ln N and y = ln(time_median_all), weights 1/time_log_se^2 when every size
+    has one (unweighted otherwise):
+
+    - ``z``: slope of the straight-line fit (t ~ N^z);
+    - ``z_first``, ``z_last``: local exponents between the two smallest and the two largest sizes;
+    - ``curvature`` c and ``curvature_se`` (three or more sizes): the quadratic coefficient of
+      y = a + b (u - <u>) + c (u - <u>)^2. Polynomial growth has c = 0; growth faster than any power
+      (e.g. ln t ~ N^psi) bends up, c > 0; logarithmic or saturating growth bends down, c < 0.
+
+    A coupling where z stays clearly positive means the fixed budget becomes insufficient as N grows,
+    so the finite-budget threshold keeps drifting up; :func:`time_scaling_thresholds` turns the sign
+    change of c into the budget-free threshold.
     """
     groups: dict[tuple, list] = {}
     for r in points:
@@ -577,12 +639,86 @@ def time_scaling(points: Sequence[Mapping]) -> list[dict]:
                      and r["time_median_all"] > 0), key=lambda r: r["N"])
         if len(rs) < 2:
             continue
-        lN = np.log([r["N"] for r in rs])
+        lN = np.log([float(r["N"]) for r in rs])
         lt = np.log([r["time_median_all"] for r in rs])
-        z = float(np.polyfit(lN, lt, 1)[0])
-        rows.append(dict(algorithm=alg, L=L, J_D=J_D, lam=lam, time_unit=TIME_UNIT[alg], z=z,
-                         N_min=rs[0]["N"], time_N_min=rs[0]["time_median_all"], N_max=rs[-1]["N"],
-                         time_N_max=rs[-1]["time_median_all"], sizes=len(rs)))
+        se = np.array([float(r.get("time_log_se", math.nan)) for r in rs])
+        u = lN - lN.mean()
+        beta, _ = _weighted_polyfit(u, lt, se, 1)
+        c, c_se = math.nan, math.nan
+        if len(rs) >= 3:
+            b2, s2 = _weighted_polyfit(u, lt, se, 2)
+            c, c_se = float(b2[2]), float(s2[2])
+        rows.append(dict(algorithm=alg, L=L, J_D=J_D, lam=lam, time_unit=TIME_UNIT[alg],
+                         z=float(beta[1]), z_first=float((lt[1] - lt[0]) / (lN[1] - lN[0])),
+                         z_last=float((lt[-1] - lt[-2]) / (lN[-1] - lN[-2])), curvature=c,
+                         curvature_se=c_se, N_min=rs[0]["N"], time_N_min=rs[0]["time_median_all"],
+                         N_max=rs[-1]["N"], time_N_max=rs[-1]["time_median_all"], sizes=len(rs)))
+    return rows
+
+
+TIME_THRESHOLD_METHOD = "time scaling: zero of the curvature of ln t vs ln N"
+
+
+def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
+    """(x*, s.e., note): where the curvature c(x) of ln t vs ln N changes sign from + (below) to
+    - or 0 (above), scanning down from the largest coupling with a finite c.
+
+    Linear interpolation between the two grid points that bracket the change, x* = x_k + (x_{k+1} -
+    x_k) c_k / (c_k - c_{k+1}); s.e. propagated from the s.e. of c_k and c_{k+1} (independent) and
+    capped at the bracket width. NaN with note ``below_grid`` (c <= 0 at every point: polynomial
+    everywhere on the grid), ``above_grid`` (c > 0 at every point) or ``too_few_points``.
+    """
+    x, c, s = (np.asarray(v, float) for v in (x, c, c_se))
+    keep = np.isfinite(c)
+    x, c, s = x[keep], c[keep], s[keep]
+    order = np.argsort(x)
+    x, c, s = x[order], c[order], s[order]
+    if x.size < 2:
+        return math.nan, math.nan, "too_few_points"
+    if c[-1] > 0:
+        return math.nan, math.nan, "above_grid"
+    k = x.size - 2
+    while k >= 0 and c[k] <= 0:
+        k -= 1
+    if k < 0:
+        return math.nan, math.nan, "below_grid"
+    dx, d = x[k + 1] - x[k], c[k] - c[k + 1]
+    value = float(x[k] + dx * c[k] / d)
+    g = np.array([-dx * c[k + 1] / d ** 2, dx * c[k] / d ** 2])   # d x* / d(c_k, c_{k+1})
+    se = float(math.sqrt(np.sum((g * s[k:k + 2]) ** 2))) if np.all(np.isfinite(s[k:k + 2])) \
+        else math.nan
+    return value, min(se, float(dx)) if math.isfinite(se) else float(dx), "interpolated"
+
+
+def time_scaling_thresholds(scaling: Sequence[Mapping]) -> list[dict]:
+    """Budget-free thresholds, rows in the format of ``thresholds.csv`` (N = inf, method
+    :data:`TIME_THRESHOLD_METHOD`): along each line of couplings (J_D at fixed lam, or lam at fixed
+    J_D when there are several lam), the coupling above which the median convergence time grows no
+    faster than a power of N (:func:`curvature_zero` of the ``curvature`` column of
+    :func:`time_scaling`). Below it the growth bends up in ln-ln scale, which no fixed or polynomial
+    budget keeps up with."""
+    groups: dict[tuple, list] = {}
+    for r in scaling:
+        groups.setdefault((r["algorithm"], r["L"]), []).append(r)
+    rows = []
+    for (alg, L), rs in sorted(groups.items()):
+        J_Ds, lams = sorted({r["J_D"] for r in rs}), sorted({r["lam"] for r in rs})
+        lines = [("J_D", lam) for lam in lams] if len(J_Ds) > 1 else []
+        lines += [("lam", jd) for jd in J_Ds] if len(lams) > 1 else []
+        for var, fixed in lines:
+            other = "lam" if var == "J_D" else "J_D"
+            sel = sorted((r for r in rs if r[other] == fixed), key=lambda r: r[var])
+            if len(sel) < 2:
+                continue
+            value, se, note = curvature_zero([r[var] for r in sel], [r["curvature"] for r in sel],
+                                             [r["curvature_se"] for r in sel])
+            rows.append(dict(algorithm=alg, L=L, variable=var,
+                             J_D=fixed if var == "lam" else math.nan,
+                             lam=fixed if var == "J_D" else math.nan, N=math.inf, inv_N=0.0,
+                             threshold=value, se=se, method=f"{TIME_THRESHOLD_METHOD} ({note})",
+                             width=math.nan, slope=math.nan, slope_se=math.nan, chi2=math.nan,
+                             dof="", sizes=" ".join(str(r["sizes"]) for r in sel),
+                             instances=""))
     return rows
 
 
@@ -677,9 +813,10 @@ def run(algorithms: Sequence[str] = DEFAULT_ALGORITHMS, Ns: Sequence[int] = DEFA
     _check_existing(tasks, out)
     results = run_sweep(accessibility_task, tasks, out, seed=seed, executor=executor, quiet=quiet,
                         desc="accessibility")
-    points = aggregate(results, tasks)
+    points = aggregate(results, tasks, seed=seed, bootstrap=bootstrap)
     thr = thresholds(results, tasks, seed=seed, bootstrap=bootstrap)
     scaling = time_scaling(points)
+    thr += time_scaling_thresholds(scaling)
     seconds = float(sum(float(r["seconds"]) for r in results.values()))
     params = dict(algorithms=algorithms, N=Ns, J_D=grids, lam=lams, L=L, instances=int(instances),
                   **dyn_params, **fbp_params, fbp_method="amp", bootstrap=int(bootstrap),
@@ -692,10 +829,15 @@ def run(algorithms: Sequence[str] = DEFAULT_ALGORITHMS, Ns: Sequence[int] = DEFA
                    "(s.e.: bootstrap over instances), else midpoint of the grid interval where the "
                    "pooled success crosses 1/2 (s.e.: half the interval)",
                    extrapolation_method="x(N) = x_inf + b/N, weighted least squares (weights 1/se^2); "
-                   "s.e. scaled by sqrt(chi2/dof) when > 1; rows with N = inf")
+                   "s.e. scaled by sqrt(chi2/dof) when > 1; rows with N = inf",
+                   time_scaling_method=f"{TIME_THRESHOLD_METHOD}: the coupling above which the median "
+                   "convergence time grows no faster than a power of N (rows with N = inf; 'sizes' "
+                   "lists the number of sizes per grid point)")
     p3 = write_csv(out / "time_scaling.csv", scaling, params=params, seed=seed,
                    columns=TIME_COLUMNS,
-                   method="z = least-squares slope of ln(median time, failures as inf) vs ln N")
+                   method="z = weighted least-squares slope of ln(median time, failures as inf) vs "
+                   "ln N (weights 1/time_log_se^2); z_first, z_last: local exponents of the two "
+                   "smallest and largest sizes; curvature: quadratic coefficient in ln N - <ln N>")
     return dict(points=points, thresholds=thr, time_scaling=scaling, paths=[p1, p2, p3],
                 task_seconds=seconds)
 
@@ -741,7 +883,7 @@ def _fmt(v, se) -> str:
 
 
 def _summary(thr_rows) -> None:
-    print("accessibility thresholds (50 % points; N = inf: weighted fit in 1/N):")
+    print("accessibility thresholds (50 % points; N = inf: weighted fit in 1/N, or time scaling):")
     for r in thr_rows:
         fixed = f"lam={r['lam']:g}" if r["variable"] == "J_D" else f"J_D={r['J_D']:g}"
         n = "inf" if math.isinf(r["N"]) else str(r["N"])
@@ -774,8 +916,11 @@ def main(argv=None) -> int:
             print("median convergence time ~ N^z:")
             for r in res["time_scaling"]:
                 fixed = f"J_D={r['J_D']:g}" + (f" lam={r['lam']:g}" if r["L"] > 1 else "")
+                curv = (f", curvature {r['curvature']:+.3f} ± {r['curvature_se']:.3f}"
+                        if math.isfinite(r["curvature"]) else "")
                 print(f"  {r['algorithm']:5s} L={r['L']} {fixed}: z = {r['z']:.2f} "
-                      f"({r['time_N_min']:.4g} -> {r['time_N_max']:.4g} {r['time_unit']}, "
+                      f"(local {r['z_first']:.2f} -> {r['z_last']:.2f}{curv}; "
+                      f"{r['time_N_min']:.4g} -> {r['time_N_max']:.4g} {r['time_unit']}, "
                       f"N = {r['N_min']} -> {r['N_max']})")
         print(f"task time {res['task_seconds']:.1f} s in total")
     for p in res["paths"]:

@@ -222,6 +222,76 @@ def test_time_scaling_exponent():
     assert out[0.9]["z"] == pytest.approx(0.0, abs=1e-12) and out[0.9]["sizes"] == 3
 
 
+def _time_rows(funcs, Ns=(250, 500, 1000, 2000, 4000), se=0.05):
+    return [dict(algorithm="async", L=1, J_D=jd, lam=0.0, N=N, time_median_all=float(f(N)),
+                 time_log_se=se) for jd, f in funcs for N in Ns]
+
+
+def test_time_scaling_curvature_separates_power_law_from_faster_and_slower_growth():
+    # ln t = 1 + 0.5 u + c u^2 exactly (u = ln N - <ln N>): the quadratic fit returns c to round-off
+    Ns = (250, 500, 1000, 2000, 4000)
+    mu = float(np.mean(np.log(Ns)))
+    quad = lambda c: (lambda N: math.exp(1 + 0.5 * (math.log(N) - mu) + c * (math.log(N) - mu) ** 2))
+    rows = _time_rows([(0.6, quad(0.3)), (0.7, lambda N: 2.0 * N ** 0.8),
+                       (0.8, lambda N: 3.0 * math.log(N)), (0.9, lambda N: math.exp(N / 1000.0))])
+    out = {r["J_D"]: r for r in acc.time_scaling(rows)}
+    assert out[0.6]["curvature"] == pytest.approx(0.3, abs=1e-10)
+    assert out[0.7]["curvature"] == pytest.approx(0.0, abs=1e-10)
+    assert out[0.7]["z"] == pytest.approx(0.8, abs=1e-10)
+    assert out[0.7]["z_first"] == pytest.approx(0.8, abs=1e-12)
+    assert out[0.8]["curvature"] < -0.01                   # logarithmic growth bends down
+    assert out[0.9]["curvature"] > 0.1                     # exponential growth bends up
+    assert out[0.9]["z_last"] > out[0.9]["z_first"]
+    # weights 0.05 on an exact fit: chi2 = 0, so the s.e. is the weighted-covariance one
+    A = np.vander(np.log(Ns) - mu, 3, increasing=True) / 0.05
+    assert out[0.7]["curvature_se"] == pytest.approx(math.sqrt(np.linalg.inv(A.T @ A)[2, 2]),
+                                                     rel=1e-9)
+    # two sizes: slope and local exponents, no curvature
+    two = acc.time_scaling(_time_rows([(0.7, lambda N: N ** 0.5)], Ns=(250, 500)))
+    assert math.isnan(two[0]["curvature"]) and two[0]["z"] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_curvature_zero_interpolates_the_sign_change():
+    x = [0.6, 0.7, 0.8, 0.9]
+    v, se, note = acc.curvature_zero(x, [0.4, 0.2, -0.1, -0.2], [0.01, 0.01, 0.01, 0.01])
+    assert note == "interpolated" and v == pytest.approx(0.7 + 0.1 * 0.2 / 0.3, abs=1e-12)
+    g = np.array([0.1 * 0.1 / 0.09, 0.1 * 0.2 / 0.09])        # propagated from the two brackets
+    assert se == pytest.approx(0.01 * math.sqrt(np.sum(g ** 2)), rel=1e-12)
+    # scanning from the top: a noisy positive value far below the change does not matter
+    v2, _, _ = acc.curvature_zero(x, [-0.05, 0.2, -0.1, -0.2], [0.01] * 4)
+    assert v2 == pytest.approx(v, abs=1e-12)
+    assert acc.curvature_zero(x, [-0.1] * 4, [0.01] * 4)[2] == "below_grid"
+    assert acc.curvature_zero(x, [0.1, 0.1, 0.1, 0.05], [0.01] * 4)[2] == "above_grid"
+    assert acc.curvature_zero(x, [math.nan, math.nan, math.nan, 0.1], [0.01] * 4)[2] == \
+        "too_few_points"
+    # a huge s.e. is capped at the bracket width
+    assert acc.curvature_zero(x, [0.4, 0.2, -0.1, -0.2], [9.0] * 4)[1] == pytest.approx(0.1)
+
+
+def test_time_scaling_thresholds_rows():
+    Ns = (250, 500, 1000, 2000)
+    rows = _time_rows([(0.6, lambda N: math.exp(N / 500.0)), (0.7, lambda N: math.exp(N / 2000.0)),
+                       (0.8, lambda N: 2 * N ** 0.5), (0.9, lambda N: 3 * math.log(N))], Ns=Ns)
+    thr = acc.time_scaling_thresholds(acc.time_scaling(rows))
+    assert len(thr) == 1 and thr[0]["variable"] == "J_D" and math.isinf(thr[0]["N"])
+    assert thr[0]["method"].startswith(acc.TIME_THRESHOLD_METHOD)
+    assert 0.7 < thr[0]["threshold"] <= 0.8 + 1e-9
+    assert set(thr[0]) == set(acc.THRESHOLD_COLUMNS)
+
+
+def test_bootstrap_se_of_the_log_median_time():
+    rng = np.random.default_rng(3)
+    conv = [np.ones(16, bool) for _ in range(6)]
+    same = [np.full(16, 40.0) for _ in range(6)]
+    assert acc._log_median_se(conv, same, 200, rng) == pytest.approx(0.0, abs=1e-12)  # identical
+    spread = [np.full(16, 40.0 * 1.5 ** i) for i in range(6)]
+    se = acc._log_median_se(conv, spread, 400, rng)
+    assert 0.1 < se < 1.5
+    failed = [np.zeros(16, bool) for _ in range(6)]
+    assert math.isnan(acc._log_median_se(failed, same, 200, rng))  # the median itself is inf
+    assert math.isnan(acc._log_median_se(conv[:1], same[:1], 200, rng))
+
+
 # ------------------------------------------------------------------------------------------ CLI
 
 def _cli(argv, capsys):

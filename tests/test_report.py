@@ -178,3 +178,15 @@ def test_gallery(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert main(["--src", str(src), "--dest", str(dest), "--quiet"]) == 0
+
+
+def test_threshold_prefers_the_time_scaling_row():
+    rows = [dict(algorithm="async", variable="J_D", N=400, threshold=0.5, se=0.01, method="logistic"),
+            dict(algorithm="async", variable="J_D", N=math.inf, threshold=0.7, se=0.02,
+                 method="extrapolated: weighted least squares in 1/N"),
+            dict(algorithm="async", variable="J_D", N=math.inf, threshold=0.8, se=0.03,
+                 method="time scaling: zero of the curvature (interpolated)")]
+    assert report.threshold(rows, "async") == (0.8, 0.03, "N = ∞, time scaling")
+    rows[2]["threshold"] = math.nan                         # unresolved: fall back to the 1/N fit
+    assert report.threshold(rows, "async") == (0.7, 0.02, "N = ∞, 1/N fit")
+    assert report.threshold(rows[:1], "async") == (0.5, 0.01, "N = 400")
