@@ -344,6 +344,12 @@ def test_presets_resolve_and_explicit_options_override():
     assert r["model_kw"]["lambda_in"] == 5.0 and r["model_kw"]["double"] is True
     args = _parser().parse_args(["--config", "1layer_largeP", "--no-double", "--P", "all"])
     assert _resolve(args)["model_kw"]["double"] is False
+    # a preset's projection and binarisation can be switched off explicitly
+    args = _parser().parse_args(["--config", "1layer_mnist", "--project", "none", "--no-binarize"])
+    v = _resolve(args)["val"]
+    assert v["project"] == "none" and v["binarize"] is False
+    v = _resolve(_parser().parse_args(["--config", "1layer_mnist"]))["val"]
+    assert v["project"] == "square" and v["binarize"] is True
 
 
 def test_training_is_identical_across_blas_thread_counts(tmp_path):

@@ -20,6 +20,8 @@ EXPECTED = [
     "typical local entropy",
     "ordering J_c ≤ J_acc(fBP) ≤ J_acc(async)",
     "λ replaces J_D",
+    "chain: λ_c(J_D) ≤ λ_acc(async, J_D)",
+    "test accuracy at λ = 0 grows with J_D",
 ]
 
 
@@ -59,6 +61,21 @@ def _synthetic(out, *, z=0.3, fbp=0.15):
                     threshold=fbp, se=0.02, method="logistic"),
                dict(algorithm="fbp", L=1, variable="J_D", J_D=math.nan, lam=0.0, N=math.inf,
                     inv_N=0.0, threshold=math.nan, se=math.nan, method="extrapolated: too few")])
+    write_csv(out / "chain/thresholds.csv",
+              [dict(algorithm="async", L=2, variable="lam", J_D=0.0, lam=math.nan, N=n,
+                    inv_N=1 / n, threshold=t, se=0.05, method="logistic")
+               for n, t in ((100, 0.9), (200, 1.1))])
+
+
+def _training(out, accs):
+    """Fake training runs: summary.json files as numerics.learning.train writes them."""
+    import json
+    for (jd, lam), acc in accs.items():
+        d = out / "training" / f"JD{jd:g}_lam{lam:g}"
+        d.mkdir(parents=True)
+        (d / "summary.json").write_text(json.dumps(dict(
+            spec=dict(config=dict(J_D=jd, lam=lam, H=100), data=dict(n_test=500)), epochs=1,
+            final_test_acc=acc, final_train_acc=acc, max_test_acc=acc)))
 
 
 def test_builder_on_synthetic_csvs(tmp_path):
@@ -72,6 +89,7 @@ def test_builder_on_synthetic_csvs(tmp_path):
     assert vs[3].passed == "consistent"                     # 0.06 ≤ 0.15 (N = 100) ≤ 0.6 (N = ∞)
     assert "N = 100" in vs[3].measured and "N = ∞" in vs[3].measured
     assert vs[4].passed == "not measured"                   # no training runs on disk
+    assert vs[5].passed == "consistent" and "λ_acc = 1.100" in vs[5].measured   # 0.4 ≤ 1.1 (N=200)
     text = path.read_text()
     assert "| comparison | measured | tolerance | pass |" in text
     for v in vs:
@@ -89,6 +107,32 @@ def test_everything_missing_is_not_measured(tmp_path):
     _, vs = report.build(tmp_path)
     _rows_match(vs)
     assert all(v.passed == report.NOT_MEASURED for v in vs)
+
+
+def test_grid_training_rows_verdicts_and_figure(tmp_path):
+    _synthetic(tmp_path)
+    _training(tmp_path, {(0.0, 0.0): 0.2, (0.0, 1.0): 0.6, (0.5, 0.0): 0.7, (0.5, 1.0): 0.75})
+    path, vs = report.build(tmp_path, quick=True)
+    _rows_match(vs)
+    assert vs[4].passed == "pass" and "0.600 (λ=1)" in vs[4].measured
+    assert vs[6].passed == "pass" and "0.700 (J_D=0.5)" in vs[6].measured
+    assert (tmp_path / "grid.png").exists() and "](grid.png)" in path.read_text()
+    from validation import grid
+    assert grid.theory_line(read_csv(tmp_path / "transition/transition.csv")) == \
+        [(0.0, 0.4, 0.03), (0.06, 0.0, 0.005)]
+    assert [(r["J_D"], r["lam"]) for r in grid.training_rows(tmp_path / "training")] == \
+        [(0.0, 0.0), (0.0, 1.0), (0.5, 0.0), (0.5, 1.0)]
+
+
+def test_chain_ordering_inconsistent_when_dynamics_beat_theory():
+    from validation import grid
+    tr = [dict(L=2, J_D=0.0, lam=0.0, critical="lam", value=0.4, uncertainty=0.03, converged=1)]
+    thr = [dict(algorithm="async", variable="lam", J_D=0.0, lam=math.nan, N=200, threshold=0.2,
+                se=0.05, method="logistic")]
+    assert grid.verdict_chain_ordering(tr, thr).passed == "inconsistent"   # 0.4 - 0.2 > 0.08
+    thr[0]["threshold"] = 0.35                                              # within the error bars
+    assert grid.verdict_chain_ordering(tr, thr).passed == "consistent"
+    assert grid.verdict_chain_ordering(tr, []).passed == report.NOT_MEASURED
 
 
 def test_training_verdict_binomial_tolerance():
@@ -114,7 +158,7 @@ def test_failing_component_is_reported_not_raised(tmp_path, monkeypatch):
 def test_quick_components_except_transition(tmp_path):
     """Annealed, clusters, accessibility and training on the real quick settings (~15 s), then a
     rerun that reloads them all from disk."""
-    comps = "annealed,clusters,accessibility,training"
+    comps = "annealed,clusters,accessibility,chain,training"
     argv = ["--quick", "--out", str(tmp_path), "--components", comps, "--workers", "1", "--quiet"]
     assert report.main(argv) == 0
     text = (tmp_path / "report.md").read_text()
@@ -122,15 +166,16 @@ def test_quick_components_except_transition(tmp_path):
     _rows_match(vs)
     assert vs[0].passed == "pass" and vs[1].passed == "pass" and vs[2].passed == "pass"
     assert vs[3].passed.startswith("consistent") and "J_c not measured" in vs[3].measured
-    assert vs[4].passed in ("pass", "FAIL")
-    for png in ("annealed/annealed.png", "clusters/clusters.png",
-                "accessibility/accessibility.png", "training/training.png"):
+    assert vs[4].passed in ("pass", "FAIL") and vs[6].passed in ("pass", "FAIL")
+    assert vs[5].passed == report.NOT_MEASURED              # no transition: no λ_c
+    for png in ("annealed/annealed.png", "clusters/clusters.png", "accessibility/accessibility.png",
+                "chain/accessibility.png", "training/training.png", "grid.png"):
         assert (tmp_path / png).exists() and f"]({png})" in text
     counts = read_csv(tmp_path / "annealed/counts.csv")
     assert {r["N"] for r in counts if r["model"] == "core"} == {8, 10}
     outcomes = report.run_components(tmp_path, report.QUICK, None,
                                      [c for c in report.COMPONENTS if c.name in comps])
-    assert [o.status for o in outcomes] == ["cached"] * 4
+    assert [o.status for o in outcomes] == ["cached"] * 5
 
 
 @pytest.mark.slow

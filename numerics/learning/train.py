@@ -283,7 +283,7 @@ def _project_type(text: str):
     if t in ("square", "true"):
         return "square"
     if t in ("none", "no", "false", "0"):
-        return None
+        return "none"                     # explicit: overrides a preset's projection
     return positive_int(text)
 
 
@@ -320,6 +320,8 @@ def _parser():
     d.add_argument("--project", type=_project_type, default=None,
                    help="mnist / fashion-mnist / idx: Gaussian projection ('square' or a dimension)")
     d.add_argument("--binarize", action="store_true", default=None, help="sign of the (projected) input")
+    d.add_argument("--no-binarize", dest="binarize", action="store_false",
+                   help="keep the (projected) input real-valued (overrides a preset)")
     m = p.add_argument_group("architecture (SPEC 3.4)")
     m.add_argument("--layers", type=int, default=None, help="hidden layers L (default 1)")
     m.add_argument("--hidden", type=int, default=None, help="hidden width H (default 200)")
@@ -392,7 +394,7 @@ def _load_data(val: dict, dtype: str):
     if key == "entangled-mnist":
         opts.update(N=val["N"], P=val["P"], P_eval=val["P_eval"])
     elif key in ("mnist", "fashion-mnist", "fmnist") or key.startswith("idx:"):
-        project = val["project"]
+        project = None if val["project"] == "none" else val["project"]
         opts.update(project=True if project == "square" else project, binarize=bool(val["binarize"]),
                     P=val["P"], P_eval=val["P_eval"])
     elif key == "prototypes":
