@@ -226,11 +226,14 @@ def test_gallery(tmp_path):
 
 
 def test_threshold_prefers_the_time_scaling_row():
-    rows = [dict(algorithm="async", variable="J_D", N=400, threshold=0.5, se=0.01, method="logistic"),
-            dict(algorithm="async", variable="J_D", N=math.inf, threshold=0.7, se=0.02,
+    rows = [dict(algorithm="async", variable="J_D", lam=0.0, N=400, threshold=0.5, se=0.01,
+                 method="logistic"),
+            dict(algorithm="async", variable="J_D", lam=0.0, N=math.inf, threshold=0.7, se=0.02,
                  method="extrapolated: weighted least squares in 1/N"),
-            dict(algorithm="async", variable="J_D", N=math.inf, threshold=0.8, se=0.03,
-                 method="time scaling: zero of the curvature (interpolated)")]
+            dict(algorithm="async", variable="J_D", lam=0.0, N=math.inf, threshold=0.8, se=0.03,
+                 method="time scaling: zero of the curvature (interpolated)"),
+            dict(algorithm="async", variable="J_D", lam=1.0, N=math.inf, threshold=0.1, se=0.03,
+                 method="time scaling: zero of the curvature (interpolated)")]   # other λ: ignored
     assert report.threshold(rows, "async") == (0.8, 0.03, "N = ∞, time scaling")
     rows[2]["threshold"] = math.nan                         # unresolved: fall back to the 1/N fit
     assert report.threshold(rows, "async") == (0.7, 0.02, "N = ∞, 1/N fit")

@@ -26,6 +26,7 @@ from pathlib import Path
 from toolkit.results import read_csv
 
 __all__ = ["point_dir", "training_rows", "draw_training", "draw_grid", "acc_se", "theory_line",
+           "best_threshold",
            "verdict_training", "verdict_chain_ordering"]
 
 
@@ -92,9 +93,10 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _best_threshold(thr, algorithm: str, variable: str, fixed: float):
-    """(value, s.e., label) along one line: N = ∞ (time scaling first, then the 1/N fit) when finite,
-    else the largest N; None when no size resolved it."""
+def best_threshold(thr, algorithm: str, variable: str, fixed: float):
+    """(value, s.e., label) of the threshold along one line (``variable`` varies, the other coupling
+    is ``fixed``): the budget-free time-scaling threshold when finite, else the N = ∞ extrapolation
+    in 1/N when finite, else the largest N; None when no size resolved it."""
     other = "J_D" if variable == "lam" else "lam"
     rows = [r for r in thr or [] if r["algorithm"] == algorithm and r["variable"] == variable
             and _finite(r[other]) and abs(r[other] - fixed) < 1e-12 and _finite(r["threshold"])]
@@ -156,9 +158,9 @@ def draw_grid(path, transition, thr_chain, rows: Sequence[dict], J_Ds: Sequence[
                     label=r"theory: $\lambda_c(J_D)$ (OGP below)", zorder=3)
         ax.fill_between(x, 0, y, color="C3", alpha=0.15, lw=0)
     for j, (alg, mk) in enumerate((("async", "o"), ("layer", "^"))):
-        pts = [(jd, t[0]) for jd in J_Ds for t in [_best_threshold(thr_chain, alg, "lam", jd)] if t]
+        pts = [(jd, t[0]) for jd in J_Ds for t in [best_threshold(thr_chain, alg, "lam", jd)] if t]
         pts += [(t[0], lam) for lam in lams
-                for t in [_best_threshold(thr_chain, alg, "J_D", lam)] if t]
+                for t in [best_threshold(thr_chain, alg, "J_D", lam)] if t]
         if not pts:
             continue
         xs, ys = zip(*pts)
@@ -219,7 +221,7 @@ def verdict_chain_ordering(transition, thr_chain):
     for jd, lc, lc_se in theory_line(transition):
         if lc == 0.0:
             continue                                   # the core model's J_c: not a λ scan
-        t = _best_threshold(thr_chain, "async", "lam", jd)
+        t = best_threshold(thr_chain, "async", "lam", jd)
         if t is None:
             continue
         parts.append(f"J_D = {jd:g}: λ_c = {lc:.3f} ± {lc_se:.3f}, λ_acc = {t[0]:.3f} ± {t[1]:.3f} "

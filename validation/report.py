@@ -360,19 +360,9 @@ def critical(transition, L: int, J_D: float | None = None):
 
 
 def threshold(thr, algorithm: str):
-    """(value, s.e., label) of J_acc: the budget-free time-scaling threshold when finite, else the
-    N = ∞ extrapolation in 1/N when finite, else the largest N."""
-    rows = [r for r in thr or [] if r["algorithm"] == algorithm and r["variable"] == "J_D"
-            and _finite(r["threshold"])]
-    inf = sorted((r for r in rows if math.isinf(r["N"])),
-                 key=lambda r: not str(r["method"]).startswith("time scaling"))
-    if inf:
-        how = "time scaling" if str(inf[0]["method"]).startswith("time scaling") else "1/N fit"
-        return float(inf[0]["threshold"]), float(inf[0]["se"]), f"N = ∞, {how}"
-    fin = sorted((r for r in rows if math.isfinite(r["N"])), key=lambda r: r["N"])
-    if fin:
-        return float(fin[-1]["threshold"]), float(fin[-1]["se"]), f"N = {int(fin[-1]['N'])}"
-    return None
+    """(value, s.e., label) of the core model's J_acc (:func:`validation.grid.best_threshold` along
+    J_D at λ = 0), or None."""
+    return grid.best_threshold(thr, algorithm, "J_D", 0.0)
 
 
 def verdict_ordering(transition, thr_dyn, thr_fbp) -> Verdict:
