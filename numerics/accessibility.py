@@ -128,6 +128,26 @@ DEFAULT_OUT = "results/accessibility"
 DEFAULT_NS = (100, 200)
 DEFAULT_JDS = (0.15, 0.35, 0.55, 0.75, 0.95)
 
+#: The measured experiments of issue 4, one command each (``--preset NAME``; explicit options
+#: override). CPU times are for one core of the development machine.
+PRESETS: dict[str, dict] = {
+    "core-dynamics": dict(algorithms="async,sync", N="250,500,1000,2000,4000", J_D="0.65:1.0:8",
+                          instances=6, replicas=16, max_sweeps=3000,
+                          out="results/accessibility/core-dynamics"),
+    "core-fbp": dict(algorithms="fbp", N="100,200,400,800,1600", J_D="0.05:0.4:8", instances=4,
+                     out="results/accessibility/core-fbp"),
+    "chain-dynamics": dict(algorithms="async,layer", L=2, N="250,500,1000,2000", J_D="0",
+                           lam="0.9:2.1:7", instances=6, replicas=16, max_sweeps=2000,
+                           out="results/accessibility/chain-dynamics"),
+}
+PRESET_NOTES = {
+    "core-dynamics": "core model, async and sync, N = 250..4000, J_D = 0.65..1.0, budget 3000 "
+                     "sweeps (the time-scaling threshold; about 1 CPU-hour)",
+    "core-fbp": "core model, focusing BP (AMP), N = 100..1600, J_D = 0.05..0.4 (about 30 CPU-min)",
+    "chain-dynamics": "two-module chain at J_D = 0, async and layer-sequential, N = 250..2000 per "
+                      "module, lam = 0.9..2.1, budget 2000 sweeps (about 1 CPU-hour)",
+}
+
 POINT_COLUMNS = ["algorithm", "L", "N", "J_D", "lam", "instances", "runs", "successes", "p_success",
                  "se_binomial", "se_instances", "time_unit", "time_median", "time_median_all",
                  "time_log_se", "cycle2_fraction"]
@@ -847,6 +867,9 @@ def run(algorithms: Sequence[str] = DEFAULT_ALGORITHMS, Ns: Sequence[int] = DEFA
 def build_parser():
     p = make_parser("python -m numerics.accessibility", __doc__.split("\n\n")[0], out=DEFAULT_OUT,
                     seed=0)
+    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="a measured experiment (explicit options override it): "
+                   + "; ".join(f"{k}: {v}" for k, v in PRESET_NOTES.items()))
     p.add_argument("--algorithms", default=",".join(DEFAULT_ALGORITHMS),
                    help=f"comma-separated, some of {', '.join(ALGORITHMS)}")
     p.add_argument("--N", type=grid_type("--N", minimum=2), default=",".join(map(str, DEFAULT_NS)),
@@ -892,8 +915,19 @@ def _summary(thr_rows) -> None:
               f"{_fmt(r['threshold'], r['se'])} ({r['method']}{extra})")
 
 
+def parse_args(argv=None):
+    """Parse the command line; a ``--preset`` supplies the defaults that explicit options override
+    (argparse converts the preset's strings with each option's own type, so they are checked the same
+    way)."""
+    p = build_parser()
+    known, _ = p.parse_known_args(argv)
+    if known.preset:
+        p.set_defaults(**PRESETS[known.preset])
+    return p.parse_args(argv)
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     grids = {}
     for item in args.J_D_alg:
@@ -910,6 +944,11 @@ def main(argv=None) -> int:
                   fbp_protocol=args.fbp_protocol, fbp_dr=args.fbp_dr,
                   fbp_max_iter=args.fbp_max_iter, fbp_damping=args.fbp_damping,
                   bootstrap=args.bootstrap, J_D_grids=grids, quiet=args.quiet)
+    from figures.accessibility import draw
+    variable = "lam" if args.L > 1 and len(args.lam) > 1 else "J_D"
+    title = "core model" if args.L == 1 else f"{args.L}-module chain"
+    res["paths"].append(draw(res["points"], res["thresholds"],
+                             Path(args.out) / "accessibility.png", variable, title))
     if not args.quiet:
         _summary(res["thresholds"])
         if res["time_scaling"]:

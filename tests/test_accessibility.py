@@ -337,6 +337,22 @@ def test_cli_tiny_run(tmp_path, capsys):
                                                           ("sync", 0.6), ("sync", 1.0)]
     thr = read_csv(tmp_path / "thresholds.csv")
     assert [r["N"] for r in thr if r["algorithm"] == "sync"] == [20, math.inf]
+    assert (tmp_path / "accessibility.png").stat().st_size > 10_000      # the CLI draws it too
+
+
+def test_presets_set_defaults_that_explicit_options_override():
+    args = acc.parse_args(["--preset", "core-dynamics"])
+    assert list(args.N) == [250, 500, 1000, 2000, 4000] and args.max_sweeps == 3000
+    assert args.J_D == pytest.approx([0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0])
+    assert args.out == "results/accessibility/core-dynamics"
+    args = acc.parse_args(["--preset", "chain-dynamics", "--N", "50", "--out", "x"])
+    assert args.L == 2 and list(args.N) == [50] and args.out == "x" and len(args.lam) == 7
+    assert list(acc.parse_args([]).N) == [100, 200]                     # no preset: the quick defaults
+    for name in acc.PRESETS:                                        # every preset parses and checks
+        a = acc.parse_args(["--preset", name])
+        acc._check_inputs([x for x in a.algorithms.split(",")], a.N, a.J_D, a.lam, a.L,
+                          a.instances, a.replicas, a.max_sweeps, a.fbp_protocol, a.fbp_dr,
+                          a.fbp_max_iter, a.fbp_damping, 1e-3, a.bootstrap, {})
 
 
 # --------------------------------------------------------------------------------------- figures
