@@ -79,8 +79,8 @@ depend on the budget), the median time t(N) is fitted in ln-ln scale: slope z (t
 exponents, and the curvature c of ln t vs ln N with its s.e. (weights from a bootstrap over
 instances). Power-law growth is straight (c = 0); growth faster than any power bends up (c > 0);
 logarithmic growth bends down. The *time-scaling threshold* is where c changes sign along the
-coupling (:func:`curvature_zero`): above it a budget growing like a power of N suffices, below it
-none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
+coupling, above the last coupling where it is significantly positive (:func:`curvature_zero`):
+above it a budget growing like a power of N suffices, below it none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
 state the sizes with it.
 
 Outputs under ``--out``: ``accessibility.csv``, ``thresholds.csv``, ``time_scaling.csv`` (each with a
@@ -116,7 +116,8 @@ __all__ = [
     "ALGORITHMS", "DEFAULT_ALGORITHMS", "TIME_UNIT", "accessibility_task", "task_key", "instance",
     "aggregate", "LogisticFit", "Threshold", "Extrapolation", "logistic", "fit_logistic",
     "midpoint_threshold", "threshold", "extrapolate_inverse_N", "thresholds", "time_scaling",
-    "curvature_zero", "time_scaling_thresholds", "TIME_THRESHOLD_METHOD", "run", "main",
+    "curvature_zero", "time_scaling_thresholds", "TIME_THRESHOLD_METHOD", "CURVATURE_Z", "PRESETS",
+    "parse_args", "run", "main",
 ]
 
 ALGORITHMS = ("async", "sync", "layer", "fbp")
@@ -679,14 +680,21 @@ def time_scaling(points: Sequence[Mapping]) -> list[dict]:
 TIME_THRESHOLD_METHOD = "time scaling: zero of the curvature of ln t vs ln N"
 
 
-def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
-    """(x*, s.e., note): where the curvature c(x) of ln t vs ln N changes sign from + (below) to
-    - or 0 (above), scanning down from the largest coupling with a finite c.
+#: a curvature counts as "bending up" when it exceeds this many standard errors
+CURVATURE_Z = 2.0
 
-    Linear interpolation between the two grid points that bracket the change, x* = x_k + (x_{k+1} -
-    x_k) c_k / (c_k - c_{k+1}); s.e. propagated from the s.e. of c_k and c_{k+1} (independent) and
-    capped at the bracket width. NaN with note ``below_grid`` (c <= 0 at every point: polynomial
-    everywhere on the grid), ``above_grid`` (c > 0 at every point) or ``too_few_points``.
+
+def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
+    """(x*, s.e., note): where the curvature c(x) of ln t vs ln N stops being positive.
+
+    k = the largest coupling where c is *significantly* positive, c > CURVATURE_Z s.e. (growth
+    faster than a power of N; a point without s.e. does not count); m = the first coupling above it
+    with c <= 0. x* is the linear zero of c between x_{m-1} and x_m,
+    x* = x_{m-1} + (x_m - x_{m-1}) c_{m-1} / (c_{m-1} - c_m), with the s.e. propagated from the s.e. of
+    c_{m-1} and c_m (independent) and capped at the bracket width. Requiring significance keeps the
+    noise of couplings far above the threshold, where c fluctuates around 0, from placing it there.
+    NaN with note ``below_grid`` (no coupling bends up significantly), ``above_grid`` (no c <= 0 above
+    the last one that does) or ``too_few_points``.
     """
     x, c, s = (np.asarray(v, float) for v in (x, c, c_se))
     keep = np.isfinite(c)
@@ -695,17 +703,18 @@ def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
     x, c, s = x[order], c[order], s[order]
     if x.size < 2:
         return math.nan, math.nan, "too_few_points"
-    if c[-1] > 0:
-        return math.nan, math.nan, "above_grid"
-    k = x.size - 2
-    while k >= 0 and c[k] <= 0:
-        k -= 1
-    if k < 0:
+    up = np.flatnonzero(np.isfinite(s) & (c > CURVATURE_Z * s))
+    if up.size == 0:
         return math.nan, math.nan, "below_grid"
-    dx, d = x[k + 1] - x[k], c[k] - c[k + 1]
+    above = np.flatnonzero((np.arange(x.size) > up[-1]) & (c <= 0))
+    if above.size == 0:
+        return math.nan, math.nan, "above_grid"
+    m = int(above[0])
+    k = m - 1
+    dx, d = x[m] - x[k], c[k] - c[m]
     value = float(x[k] + dx * c[k] / d)
-    g = np.array([-dx * c[k + 1] / d ** 2, dx * c[k] / d ** 2])   # d x* / d(c_k, c_{k+1})
-    se = float(math.sqrt(np.sum((g * s[k:k + 2]) ** 2))) if np.all(np.isfinite(s[k:k + 2])) \
+    g = np.array([-dx * c[m] / d ** 2, dx * c[k] / d ** 2])       # d x* / d(c_k, c_m)
+    se = float(math.sqrt(np.sum((g * s[[k, m]]) ** 2))) if np.all(np.isfinite(s[[k, m]])) \
         else math.nan
     return value, min(se, float(dx)) if math.isfinite(se) else float(dx), "interpolated"
 

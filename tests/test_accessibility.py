@@ -257,15 +257,27 @@ def test_curvature_zero_interpolates_the_sign_change():
     assert note == "interpolated" and v == pytest.approx(0.7 + 0.1 * 0.2 / 0.3, abs=1e-12)
     g = np.array([0.1 * 0.1 / 0.09, 0.1 * 0.2 / 0.09])        # propagated from the two brackets
     assert se == pytest.approx(0.01 * math.sqrt(np.sum(g ** 2)), rel=1e-12)
-    # scanning from the top: a noisy positive value far below the change does not matter
-    v2, _, _ = acc.curvature_zero(x, [-0.05, 0.2, -0.1, -0.2], [0.01] * 4)
+    # above the change, noise around 0 does not matter: +0.03 ± 0.02 is not significant
+    x6 = [0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    v2, _, _ = acc.curvature_zero(x6, [0.4, 0.2, -0.1, 0.03, -0.01, -0.02], [0.01, 0.01, 0.01,
+                                                                               0.02, 0.02, 0.02])
     assert v2 == pytest.approx(v, abs=1e-12)
+    # ... but a significant positive value above moves it there
+    v3, _, _ = acc.curvature_zero(x6, [0.4, 0.2, -0.1, 0.1, -0.1, -0.2], [0.01] * 6)
+    assert v3 == pytest.approx(0.95, abs=1e-12)
+    # a positive, not significant point between the last significant one and the first c <= 0
+    v4, _, _ = acc.curvature_zero(x, [0.4, 0.2, 0.01, -0.01], [0.01, 0.01, 0.02, 0.02])
+    assert v4 == pytest.approx(0.85, abs=1e-12)
+    # a point without s.e. cannot be significant
+    assert acc.curvature_zero(x, [0.4, -0.1, -0.1, -0.1], [math.nan, 0.01, 0.01, 0.01])[2] == \
+        "below_grid"
     assert acc.curvature_zero(x, [-0.1] * 4, [0.01] * 4)[2] == "below_grid"
     assert acc.curvature_zero(x, [0.1, 0.1, 0.1, 0.05], [0.01] * 4)[2] == "above_grid"
     assert acc.curvature_zero(x, [math.nan, math.nan, math.nan, 0.1], [0.01] * 4)[2] == \
         "too_few_points"
     # a huge s.e. is capped at the bracket width
-    assert acc.curvature_zero(x, [0.4, 0.2, -0.1, -0.2], [9.0] * 4)[1] == pytest.approx(0.1)
+    assert acc.curvature_zero(x, [0.4, 0.2, -0.1, -0.2], [0.01, 0.01, 9.0, 9.0])[1] == \
+        pytest.approx(0.1)
 
 
 def test_time_scaling_thresholds_rows():
