@@ -121,8 +121,9 @@ def draw(points: list[dict], thr: list[dict], path, variable: str = "J_D", title
                 ax.errorbar([0.0], [tsc[0]["threshold"]], yerr=[tsc[0]["se"]], marker="D", ms=5,
                             mfc="none", color=c, capsize=3, ls="none",
                             label=f"{LABELS[alg]}: time scaling")
-    ax.set(xlabel=r"$1/N$", ylabel=YLABEL[variable], title="50 % points and fit in 1/N")
-    ax.set_xlim(left=-0.0005)
+    ax.set(xlabel=r"$1/N$", ylabel=YLABEL[variable], title="thresholds: 50 % points, N → ∞")
+    inv = [r["inv_N"] for r in thr if math.isfinite(r["N"]) and math.isfinite(r["threshold"])]
+    ax.set_xlim(left=-0.06 * max(inv, default=0.01))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     if title:

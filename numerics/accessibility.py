@@ -78,9 +78,9 @@ each coupling, from the sizes where more than half the runs succeed (so the medi
 depend on the budget), the median time t(N) is fitted in ln-ln scale: slope z (t ~ N^z), local
 exponents, and the curvature c of ln t vs ln N with its s.e. (weights from a bootstrap over
 instances). Power-law growth is straight (c = 0); growth faster than any power bends up (c > 0);
-logarithmic growth bends down. The *time-scaling threshold* is where c changes sign along the
-coupling, above the last coupling where it is significantly positive (:func:`curvature_zero`):
-above it a budget growing like a power of N suffices, below it none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
+logarithmic growth bends down. The *time-scaling threshold* is where c reaches 0 just above the
+last coupling where it is significantly positive (:func:`curvature_zero`): above it a budget
+growing like a power of N suffices, below it none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
 state the sizes with it.
 
 Outputs under ``--out``: ``accessibility.csv``, ``thresholds.csv``, ``time_scaling.csv`` (each with a
@@ -688,13 +688,14 @@ def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
     """(x*, s.e., note): where the curvature c(x) of ln t vs ln N stops being positive.
 
     k = the largest coupling where c is *significantly* positive, c > CURVATURE_Z s.e. (growth
-    faster than a power of N; a point without s.e. does not count); m = the first coupling above it
-    with c <= 0. x* is the linear zero of c between x_{m-1} and x_m,
-    x* = x_{m-1} + (x_m - x_{m-1}) c_{m-1} / (c_{m-1} - c_m), with the s.e. propagated from the s.e. of
-    c_{m-1} and c_m (independent) and capped at the bracket width. Requiring significance keeps the
-    noise of couplings far above the threshold, where c fluctuates around 0, from placing it there.
-    NaN with note ``below_grid`` (no coupling bends up significantly), ``above_grid`` (no c <= 0 above
-    the last one that does) or ``too_few_points``.
+    faster than a power of N; a point without s.e. does not count); every coupling above it is
+    compatible with power-law growth. x* is the zero of the straight line through (x_k, c_k) and
+    (x_{k+1}, c_{k+1}), x* = x_k + (x_{k+1} - x_k) c_k / (c_k - c_{k+1}), clipped to x_{k+1} when
+    c_{k+1} > 0 (note ``clipped``, s.e. = the bracket width); otherwise the s.e. is propagated from
+    those of c_k and c_{k+1} (independent) and capped at the bracket width. Looking only above the
+    last significant point keeps the noise of couplings far above the threshold, where c fluctuates
+    around 0, from placing it there. NaN with note ``below_grid`` (no coupling bends up
+    significantly), ``above_grid`` (the largest coupling still does) or ``too_few_points``.
     """
     x, c, s = (np.asarray(v, float) for v in (x, c, c_se))
     keep = np.isfinite(c)
@@ -706,17 +707,19 @@ def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
     up = np.flatnonzero(np.isfinite(s) & (c > CURVATURE_Z * s))
     if up.size == 0:
         return math.nan, math.nan, "below_grid"
-    above = np.flatnonzero((np.arange(x.size) > up[-1]) & (c <= 0))
-    if above.size == 0:
+    k = int(up[-1])
+    if k == x.size - 1:
         return math.nan, math.nan, "above_grid"
-    m = int(above[0])
-    k = m - 1
-    dx, d = x[m] - x[k], c[k] - c[m]
+    m = k + 1
+    dx = float(x[m] - x[k])
+    if c[m] > 0:
+        return float(x[m]), dx, "clipped"
+    d = c[k] - c[m]
     value = float(x[k] + dx * c[k] / d)
     g = np.array([-dx * c[m] / d ** 2, dx * c[k] / d ** 2])       # d x* / d(c_k, c_m)
     se = float(math.sqrt(np.sum((g * s[[k, m]]) ** 2))) if np.all(np.isfinite(s[[k, m]])) \
         else math.nan
-    return value, min(se, float(dx)) if math.isfinite(se) else float(dx), "interpolated"
+    return value, min(se, dx) if math.isfinite(se) else dx, "interpolated"
 
 
 def time_scaling_thresholds(scaling: Sequence[Mapping]) -> list[dict]:

@@ -265,9 +265,9 @@ def test_curvature_zero_interpolates_the_sign_change():
     # ... but a significant positive value above moves it there
     v3, _, _ = acc.curvature_zero(x6, [0.4, 0.2, -0.1, 0.1, -0.1, -0.2], [0.01] * 6)
     assert v3 == pytest.approx(0.95, abs=1e-12)
-    # a positive, not significant point between the last significant one and the first c <= 0
-    v4, _, _ = acc.curvature_zero(x, [0.4, 0.2, 0.01, -0.01], [0.01, 0.01, 0.02, 0.02])
-    assert v4 == pytest.approx(0.85, abs=1e-12)
+    # the point just above the last significant one is positive (not significantly): clipped there
+    v4, se4, note4 = acc.curvature_zero(x, [0.4, 0.2, 0.01, -0.01], [0.01, 0.01, 0.02, 0.02])
+    assert note4 == "clipped" and v4 == pytest.approx(0.8) and se4 == pytest.approx(0.1)
     # a point without s.e. cannot be significant
     assert acc.curvature_zero(x, [0.4, -0.1, -0.1, -0.1], [math.nan, 0.01, 0.01, 0.01])[2] == \
         "below_grid"
