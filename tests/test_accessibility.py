@@ -286,6 +286,8 @@ def test_time_scaling_thresholds_rows():
                        (0.8, lambda N: 2 * N ** 0.5), (0.9, lambda N: 3 * math.log(N))], Ns=Ns)
     thr = acc.time_scaling_thresholds(acc.time_scaling(rows))
     assert len(thr) == 1 and thr[0]["variable"] == "J_D" and math.isinf(thr[0]["N"])
+    fbp_rows = [dict(r, algorithm="fbp") for r in rows]              # no time-scaling row for fBP
+    assert acc.time_scaling_thresholds(acc.time_scaling(fbp_rows)) == []
     assert thr[0]["method"].startswith(acc.TIME_THRESHOLD_METHOD)
     assert 0.7 < thr[0]["threshold"] <= 0.8 + 1e-9
     assert set(thr[0]) == set(acc.THRESHOLD_COLUMNS)
