@@ -137,7 +137,7 @@ PRESETS: dict[str, dict] = {
                           out="results/accessibility/core-dynamics"),
     "core-fbp": dict(algorithms="fbp", N="100,200,400,800,1600", J_D="0.05:0.4:8", instances=4,
                      out="results/accessibility/core-fbp"),
-    "chain-dynamics": dict(algorithms="async,layer", L=2, N="250,500,1000,2000", J_D="0",
+    "chain-dynamics": dict(algorithms="async,layer", L=2, N="250,500,1000", J_D="0",
                            lam="0.9:2.1:7", instances=6, replicas=16, max_sweeps=2000,
                            out="results/accessibility/chain-dynamics"),
 }
@@ -145,7 +145,7 @@ PRESET_NOTES = {
     "core-dynamics": "core model, async and sync, N = 250..4000, J_D = 0.65..1.0, budget 3000 "
                      "sweeps (the time-scaling threshold; about 1 CPU-hour)",
     "core-fbp": "core model, focusing BP (AMP), N = 100..1600, J_D = 0.05..0.4 (about 30 CPU-min)",
-    "chain-dynamics": "two-module chain at J_D = 0, async and layer-sequential, N = 250..2000 per "
+    "chain-dynamics": "two-module chain at J_D = 0, async and layer-sequential, N = 250..1000 per "
                       "module, lam = 0.9..2.1, budget 2000 sweeps (about 1 CPU-hour)",
 }
 
