@@ -19,7 +19,8 @@ class Figure:
 
 FIGURES = {f.name: f for f in [
     Figure("accessibility", "thesis (T5)", "success probability of async, sync dynamics and fBP vs "
-           "J_D per N; thresholds J_acc(N) and their 1/N extrapolation", "figures.accessibility"),
+           "J_D per N; median time vs N; thresholds J_acc(N), their 1/N extrapolation and the "
+           "time-scaling threshold", "figures.accessibility"),
     Figure("accessibility_chain", "thesis (T5)", "two-module chain: success probability vs λ at "
            "fixed J_D; thresholds λ_acc(N) and their 1/N extrapolation", "figures.accessibility_chain"),
     Figure("fig4", "Fig. 4", "internal entropy of the densest clusters vs distance: core model and "
@@ -28,6 +29,9 @@ FIGURES = {f.name: f for f in [
            "column and per neuron", "figures.fig5"),
     Figure("franz_parisi", "thesis (T4)", "quenched RS Franz–Parisi potential vs the annealed local "
            "entropy around a typical fixed point", "figures.franz_parisi"),
+    Figure("grid", "Fig. 3 + T5", "two-module chain on one (J_D, λ) grid: predicted λ_c line, "
+           "accessibility thresholds of the dynamics and training accuracy (the validation report)",
+           "figures.grid"),
     Figure("phase_diagram", "-", "annealed entropies and local entropy on the (J_D, λ) grid "
            "(the panels of python -m theory.phase_diagram)", "figures.phase_diagram_cmd"),
     Figure("fig2", "Fig. 2 (E2)", "test accuracy vs trainable parameters: our one-layer model and "

@@ -73,6 +73,8 @@ def test_figures_list_and_quick(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "fig5.png").exists() and (tmp_path / "fig5.csv").exists()
     assert (tmp_path / "phase_diagram" / "phase_diagram.png").exists()
+    assert (tmp_path / "report_quick" / "grid.png").stat().st_size > 10_000
+    assert (tmp_path / "report_quick" / "chain" / "thresholds.csv").exists()
     fig4 = read_csv(tmp_path / "fig4.csv")
     assert {(r["J_D"], r["lam"], r["L"]) for r in fig4} >= {(0.05, 0.0, 1), (0.0, 0.45, 2)}
     assert (tmp_path / "fig4.png").stat().st_size > 10_000

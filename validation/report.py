@@ -620,7 +620,7 @@ def main(argv=None) -> int:
     if not args.quiet:
         for v in vs:
             print(f"{v.passed:>14s}  {v.comparison}: {v.measured}")
-    print(path)
+        print(path)
     return 0
 
 
