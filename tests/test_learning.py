@@ -60,13 +60,15 @@ def separable():
 
 # --------------------------------------------------------------------------------- identities
 
-@pytest.mark.parametrize("enc,p,L,double,threshold", [
-    ("pm1", 1.0, 1, True, "bl"), ("pm1", 0.8, 2, False, "dx"), ("bl", 1.0, 1, True, "bl"),
-    ("bl", 0.7, 2, True, "bl"), ("darnax", 0.8, 1, True, "dx"), ("c-rescale", 1.0, 2, False, "bl")])
-def test_batched_step_equals_per_sample_reference(protos, enc, p, L, double, threshold):
+@pytest.mark.parametrize("enc,p,L,double,threshold,skip", [
+    ("pm1", 1.0, 1, True, "bl", 0), ("pm1", 0.8, 2, False, "dx", 0), ("bl", 1.0, 1, True, "bl", 0),
+    ("bl", 0.7, 2, True, "bl", 0), ("darnax", 0.8, 1, True, "dx", 0),
+    ("c-rescale", 1.0, 2, False, "bl", 0), ("pm1", 0.85, 3, True, "bl", 1.0),
+    ("bl", 0.85, 2, True, "bl", 1.0)])
+def test_batched_step_equals_per_sample_reference(protos, enc, p, L, double, threshold, skip):
     cfg = ModelConfig(N=40, C=4, H=30, L=L, lam=0.3, T=L + 3, p_update=p, label_encoding=enc,
                       double=double, threshold=threshold, input_layers="all", wd_in=0.01,
-                      dtype="float64")
+                      dtype="float64", lambda_skip_back=0.9 * skip, lambda_skip_out=skip)
     fast = Model(cfg, np.random.default_rng(0))
     ref = fast.copy()
     r1, r2 = np.random.default_rng(5), np.random.default_rng(5)
@@ -78,7 +80,41 @@ def test_batched_step_equals_per_sample_reference(protos, enc, p, L, double, thr
             assert getattr(a, k) == pytest.approx(getattr(b, k), abs=1e-12)
     for k, v in fast.arrays().items():
         np.testing.assert_allclose(v, ref.arrays()[k], rtol=0, atol=1e-12, err_msg=k)
+    assert set(fast.arrays()) == set(ref.arrays())
     assert r1.bit_generator.state == r2.bit_generator.state
+    assert ("W_out_skip" in fast.arrays()) == bool(skip and L > 1)
+
+
+def test_skip_connections(protos):
+    """Skip feedback is the W^back draw rescaled (frozen); skip readouts add to h^out and learn;
+    without them the random stream (hence every array) is that of a model that never had them."""
+    base = dict(N=40, C=4, H=30, L=2, lam=0.3, T=5, input_layers="all", p_update=0.9)
+    plain = Model(ModelConfig(**base), np.random.default_rng(0))
+    m = Model(ModelConfig(**base, lambda_skip_back=0.45, lambda_skip_out=1.0),
+              np.random.default_rng(0))
+    for k in ("A", "W_in", "W_out", "W_back"):
+        np.testing.assert_array_equal(m.arrays()[k], plain.arrays()[k], err_msg=k)
+    np.testing.assert_allclose(m.W_back_skip[0], m.W_back * (0.45 / 0.9), rtol=1e-6)
+    assert m.W_out_skip.shape == (1, 4, 30)
+    assert np.std(m.W_out_skip) == pytest.approx(1 / math.sqrt(30), rel=0.15)
+    S = np.sign(np.random.default_rng(3).standard_normal((2, 5, 30))).astype(np.float32)
+    np.testing.assert_allclose(m.readout_fields(S), S[1] @ m.W_out.T + S[0] @ m.W_out_skip[0].T,
+                               rtol=1e-5)
+    before = {k: v.copy() for k, v in m.arrays().items()}
+    rng = np.random.default_rng(1)
+    for s in range(0, 64, 8):
+        train_step(m, protos.x_train[s:s + 8], protos.y_train[s:s + 8], rng)
+    np.testing.assert_array_equal(m.W_back_skip, before["W_back_skip"])
+    assert not np.array_equal(m.W_out_skip, before["W_out_skip"])
+    frozen = Model(ModelConfig(**base, lambda_skip_out=1.0, learn_out=False),
+                   np.random.default_rng(0))
+    w = frozen.W_out_skip.copy()
+    train_step(frozen, protos.x_train[:8], protos.y_train[:8], np.random.default_rng(1))
+    np.testing.assert_array_equal(frozen.W_out_skip, w)
+    one = Model(ModelConfig(**{**base, "L": 1, "T": 3}, lambda_skip_out=1.0), np.random.default_rng(0))
+    assert one.W_out_skip is None and one.W_back_skip is None      # nothing below the top layer
+    with pytest.raises(ValueError, match="W_out_skip"):
+        Model(m.config, arrays=plain.arrays())
 
 
 def test_update_touches_only_learnable_blocks(protos):
@@ -211,6 +247,8 @@ def test_count_parameters():
     assert count_parameters(random_features_config(cfg)) == 50 * 10
     cfg2 = ModelConfig(N=100, C=10, H=50, L=2, T=4, input_layers="all")
     assert count_parameters(cfg2) == 2 * 100 * 50 + 2 * 50 * 49 + 50 * 10
+    assert count_parameters(cfg2.replace(lambda_skip_out=1.0, lambda_skip_back=0.9)) == \
+        count_parameters(cfg2) + 50 * 10
 
 
 # ---------------------------------------------------------------------------------- learning
@@ -284,7 +322,9 @@ def test_cli_writes_epochs_csv_checkpoint_and_summary(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [["--p-update", "0.8", "--label-encoding", "bl"],
-                                   ["--model", "mlp"]])
+                                   ["--model", "mlp"],
+                                   ["--layers", "2", "--T", "4", "--lambda-skip-back", "0.9",
+                                    "--lambda-skip-out", "1", "--p-update", "0.85"]])
 def test_resume_is_bit_identical(tmp_path, extra):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main([*_TINY, *extra, "--out", str(a), "--epochs", "2"]) == 0

@@ -6,13 +6,21 @@ a unit first receives input, SPEC 11.2), a readout of C units. The field on hidd
     h^l_i = sum_{j != i} J^l_ij s^l_j + J_D s^l_i + lam s^{l-1}_i [l > 0] + lam s^{l+1}_i [l < L-1]
             + sum_k W^{in,l}_ik x_k + chi_t [l = L-1] sum_c W^back_ic e_c,
 
-and the readout field is h^out_c = sum_i W^out_ci s^{L-1}_i (layers are 0-based here). chi_t = 1 only
+and the readout field is h^out_c = sum_i W^out_ci s^{L-1}_i (layers are 0-based here).
+Optional for L > 1 (SPEC 3.4, 3.5a; the E3 runs of C-RB): skip feedback chi_t sum_c W^{back,l}_ic e_c
+into every layer l < L-1, with W^{back,l} the Gaussian draw of W^back rescaled to
+lambda_skip_back / sqrt(C) (lambda_wbs; the same matrix for every lower layer), and learnable skip
+readouts sum_{l<L-1} sum_i W^{out,l}_ci s^l_i added to h^out, W^{out,l} ~ N(0, lambda_skip_out^2 / H)
+(lambda_wfs), learned like W^out with eta_skip = lr_skip lambda_skip_out / sqrt(H) (SPEC 11.3's
+lr_wfs; its default here is lr_W's, a choice: SPEC does not record C-RB's value). Both are off (0)
+by default; the random stream of a model without them is unchanged. chi_t = 1 only
 in the clamped phase; e is the label as seen by the feedback (SPEC 11.4). The *free* field is h without
 the feedback term (C-BL mode 4: input, recurrence with J_D, inter-module terms both ways); it drives the
 warm-up, the free phase, the plasticity test and inference.
 
 Frozen: diag J = J_D, the one-to-one couplings lam (both directions), W^back, the label clamp. Learned:
-off-diagonal J^l, W^{in,l} and W^out (each can be frozen, for the baselines of SPEC 13). Initialisation
+off-diagonal J^l, W^{in,l} and W^out with the skip readouts (each can be frozen, for the
+baselines of SPEC 13). Initialisation
 as C-BL (SPEC 3.5a): J^l_ij ~ N(0, 1/H) lambda_int (i != j), W^{in,l} ~ N(0, lambda_in^2 / N),
 W^back ~ N(0, lambda_back^2 / C), W^out ~ N(0, lambda_out^2 / H) drawn independently (``tie_init``
 draws W^out from the same Gaussian matrix as W^back, as older C-BL versions did).
@@ -108,8 +116,9 @@ class ModelConfig:
     Sizes: N inputs, C classes, H hidden units per layer, L layers. Couplings: J_D (frozen self
     coupling), lam (one-to-one inter-layer coupling, both directions), lambda_int (scale of J),
     lambda_in (W^in), lambda_back (W^back), lambda_out (W^out), lambda_y (label field, ``bl`` only),
-    input_layers ("first" | "all"). Rule: theta_h, theta_out, threshold ("bl" | "dx"), lr_J, lr_W,
-    lr_in, wd_J, wd_W, wd_in, T, T_eval (None = T), double, p_update in (0, 1], label_encoding
+    lambda_skip_back / lambda_skip_out (skip feedback / skip readouts of the layers below the top,
+    L > 1; 0 = none), input_layers ("first" | "all"). Rule: theta_h, theta_out, threshold ("bl" | "dx"), lr_J, lr_W,
+    lr_in, wd_J, wd_W, wd_in, lr_skip, wd_skip, T, T_eval (None = T), double, p_update in (0, 1], label_encoding
     ("pm1" | "bl" | "darnax" | "c-rescale"), learn_J / learn_in / learn_out (freeze a block: the
     baselines of SPEC 13), tie_init, dtype ("float32" | "float64"). Invalid values raise ValueError
     with a one-line reason.
@@ -126,6 +135,8 @@ class ModelConfig:
     lambda_back: float = 0.9
     lambda_out: float = 1.0
     lambda_y: float = 1000.0
+    lambda_skip_back: float = 0.0
+    lambda_skip_out: float = 0.0
     input_layers: str = "first"
     theta_h: float = 0.9
     theta_out: float = 3.0
@@ -136,6 +147,8 @@ class ModelConfig:
     wd_J: float = 0.005
     wd_W: float = 0.005
     wd_in: float = 0.0
+    lr_skip: float = 0.1
+    wd_skip: float = 0.005
     T: int = 5
     T_eval: int | None = None
     double: bool = True
@@ -155,7 +168,8 @@ class ModelConfig:
         for name in ("J_D", "lam", "theta_h", "theta_out"):
             finite_scalar(name, getattr(self, name))
         for name in ("lambda_int", "lambda_in", "lambda_back", "lambda_out", "lambda_y", "lr_J",
-                     "lr_W", "lr_in", "wd_J", "wd_W", "wd_in"):
+                     "lr_W", "lr_in", "wd_J", "wd_W", "wd_in", "lambda_skip_back",
+                     "lambda_skip_out", "lr_skip", "wd_skip"):
             _nonneg(name, getattr(self, name))
         integer("T", self.T, 1)
         if self.T <= self.L:
@@ -175,8 +189,9 @@ class ModelConfig:
         for name in ("double", "learn_J", "learn_in", "learn_out", "tie_init"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        for name in ("wd_J", "wd_W", "wd_in"):
-            eta = {"wd_J": self.eta_J, "wd_W": self.eta_W, "wd_in": self.eta_in}[name]
+        for name in ("wd_J", "wd_W", "wd_in", "wd_skip"):
+            eta = {"wd_J": self.eta_J, "wd_W": self.eta_W, "wd_in": self.eta_in,
+                   "wd_skip": self.eta_skip}[name]
             if getattr(self, name) * eta >= 1.0:
                 raise ValueError(f"{name} * eta = {getattr(self, name) * eta:g} >= 1: the decay "
                                  "factor 1 - wd eta would not be positive")
@@ -193,6 +208,20 @@ class ModelConfig:
     @property
     def eta_in(self) -> float:
         return self.lr_in * self.lambda_in / math.sqrt(self.N)
+
+    @property
+    def eta_skip(self) -> float:
+        return self.lr_skip * self.lambda_skip_out / math.sqrt(self.H)
+
+    @property
+    def skip_back(self) -> bool:
+        """Skip feedback into the layers below the top (L > 1 and lambda_skip_back > 0)."""
+        return self.L > 1 and self.lambda_skip_back > 0
+
+    @property
+    def skip_out(self) -> bool:
+        """Skip readouts from the layers below the top (L > 1 and lambda_skip_out > 0)."""
+        return self.L > 1 and self.lambda_skip_out > 0
 
     @property
     def theta_eff(self) -> float:
@@ -229,14 +258,15 @@ class ModelConfig:
 
 def count_parameters(cfg: ModelConfig) -> int:
     """Trainable parameters (SPEC 13, Fig. 2 axis [O]): off-diagonal J of every layer, W^in of the
-    layers fed by the input, W^out; frozen blocks (diag J, lam, W^back) are not counted."""
+    layers fed by the input, W^out and the skip readouts; frozen blocks (diag J, lam, W^back, skip
+    feedback) are not counted."""
     n = 0
     if cfg.learn_J:
         n += cfg.L * cfg.H * (cfg.H - 1)
     if cfg.learn_in:
         n += cfg.n_input_layers * cfg.N * cfg.H
     if cfg.learn_out:
-        n += cfg.H * cfg.C
+        n += cfg.H * cfg.C * (cfg.L if cfg.skip_out else 1)
     return n
 
 
@@ -294,7 +324,9 @@ class Model:
     """Weights of the architecture of SPEC 3.4 for a :class:`ModelConfig`.
 
     Arrays (``dtype`` of the config): ``A`` (L, H, H) with ``A[l] = J^l.T`` and a zero diagonal;
-    ``W_in`` (n_input_layers, H, N); ``W_out`` (C, H); ``W_back`` (H, C), frozen. ``J`` returns the
+    ``W_in`` (n_input_layers, H, N); ``W_out`` (C, H); ``W_back`` (H, C), frozen; with skip
+    connections also ``W_back_skip`` (L-1, H, C), frozen, and ``W_out_skip`` (L-1, C, H) (None
+    without). ``J`` returns the
     couplings in the row-feeds-neuron convention with J_D on the diagonal (a copy).
     """
 
@@ -305,14 +337,19 @@ class Model:
         self.config = cfg = config
         self.dtype = np.dtype(cfg.dtype)
         L, H, N, C = cfg.L, cfg.H, cfg.N, cfg.C
+        want = {"A": (L, H, H), "W_in": (cfg.n_input_layers, H, N), "W_out": (C, H),
+                "W_back": (H, C)}
+        if cfg.skip_back:
+            want["W_back_skip"] = (L - 1, H, C)
+        if cfg.skip_out:
+            want["W_out_skip"] = (L - 1, C, H)
+        self.W_back_skip = self.W_out_skip = None
         if arrays is not None:
-            self.A = np.ascontiguousarray(arrays["A"], dtype=self.dtype)
-            self.W_in = np.ascontiguousarray(arrays["W_in"], dtype=self.dtype)
-            self.W_out = np.ascontiguousarray(arrays["W_out"], dtype=self.dtype)
-            self.W_back = np.ascontiguousarray(arrays["W_back"], dtype=self.dtype)
-            want = {"A": (L, H, H), "W_in": (cfg.n_input_layers, H, N), "W_out": (C, H),
-                    "W_back": (H, C)}
+            missing = set(want) - set(arrays)
+            if missing:
+                raise ValueError(f"arrays lack {', '.join(sorted(missing))} for this config")
             for k, shape in want.items():
+                setattr(self, k, np.ascontiguousarray(arrays[k], dtype=self.dtype))
                 if getattr(self, k).shape != shape:
                     raise ValueError(f"{k} has shape {getattr(self, k).shape}, config needs {shape}")
             return
@@ -325,11 +362,17 @@ class Model:
         self.A = A
         self.W_in = (rng.standard_normal((cfg.n_input_layers, H, N))
                      * (cfg.lambda_in / math.sqrt(N))).astype(self.dtype)
-        G = rng.standard_normal((H, C))
+        G_back = G = rng.standard_normal((H, C))
         self.W_back = (G * (cfg.lambda_back / math.sqrt(C))).astype(self.dtype)
         if not cfg.tie_init:
             G = rng.standard_normal((H, C))
         self.W_out = np.ascontiguousarray((G.T * (cfg.lambda_out / math.sqrt(H))).astype(self.dtype))
+        if cfg.skip_back:                   # the W^back draw, rescaled (SPEC 3.5a): no new draws
+            one = (G_back * (cfg.lambda_skip_back / math.sqrt(C))).astype(self.dtype)
+            self.W_back_skip = np.ascontiguousarray(np.broadcast_to(one, (L - 1, H, C)))
+        if cfg.skip_out:                    # drawn last, so models without skips keep their stream
+            self.W_out_skip = (rng.standard_normal((L - 1, C, H))
+                               * (cfg.lambda_skip_out / math.sqrt(H))).astype(self.dtype)
 
     # -- views and (de)serialisation
     @property
@@ -340,7 +383,25 @@ class Model:
         return J
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"A": self.A, "W_in": self.W_in, "W_out": self.W_out, "W_back": self.W_back}
+        out = {"A": self.A, "W_in": self.W_in, "W_out": self.W_out, "W_back": self.W_back}
+        for k in ("W_back_skip", "W_out_skip"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
+
+    def readout_fields(self, S: np.ndarray) -> np.ndarray:
+        """h^out = S[L-1] W_out^T (+ sum_{l<L-1} S[l] W_out_skip[l]^T): (B, C) from S (L, B, H)."""
+        h = S[-1] @ self.W_out.T
+        if self.W_out_skip is not None:
+            for l in range(self.config.L - 1):
+                h += S[l] @ self.W_out_skip[l].T
+        return h
+
+    def skip_feedback(self, e: np.ndarray) -> np.ndarray | None:
+        """The clamped-phase input of the lower layers, e W_back_skip[l]^T: (L-1, B, H), or None."""
+        if self.W_back_skip is None:
+            return None
+        return np.stack([e @ self.W_back_skip[l].T for l in range(self.config.L - 1)])
 
     def copy(self) -> Model:
         return Model(self.config, arrays={k: v.copy() for k, v in self.arrays().items()})
@@ -403,12 +464,16 @@ class _State:
         S[...] = new
 
 
-def _sweep(st: _State, rng, p: float, feedback: np.ndarray | None) -> None:
+def _sweep(st: _State, rng, p: float, feedback: np.ndarray | None,
+           skip: np.ndarray | None = None) -> None:
     """One partial-synchronous sweep of the hidden layers (SPEC 8.3, 11.2): all fields from the
-    current state, then s <- sign(h) (sign(0) = 0: silent stays silent) with probability p."""
+    current state, then s <- sign(h) (sign(0) = 0: silent stays silent) with probability p.
+    ``feedback`` (B, H) is added to the top layer's field, ``skip`` (L-1, B, H) to the others'."""
     F = st.free_fields()
     if feedback is not None:
         F[-1] += feedback
+    if skip is not None:
+        F[:-1] += skip
     new = np.sign(F)
     if p < 1.0:
         keep = rng.random(F.shape) >= p
@@ -454,16 +519,17 @@ def _relax_supervised(model: Model, x: np.ndarray, y: np.ndarray, rng):
         v = np.zeros((B, cfg.C), dtype=dt)              # silent readout
         label_field = dt.type(cfg.lambda_y) * y_pm
     else:
-        fb_clamped = encode_feedback(y_pm, cfg.label_encoding) @ model.W_back.T
+        e = encode_feedback(y_pm, cfg.label_encoding)
+        fb_clamped, skip_clamped = e @ model.W_back.T, model.skip_feedback(e)
 
     def bl_sweep(feedback_on: bool, label_on: bool):
         nonlocal v
         v = bl_transform(v)                             # C-BL: rewrite before every field evaluation
-        h_out = st.S[-1] @ model.W_out.T
+        h_out = model.readout_fields(st.S)
         if label_on:
             h_out += label_field
         fb = v @ model.W_back.T if feedback_on else None
-        _sweep(st, rng, p, fb)
+        _sweep(st, rng, p, fb, model.skip_feedback(v) if feedback_on else None)
         v = _readout_sweep(v, h_out, rng, p)
 
     for t in range(cfg.T):                              # warm-up (t < L), then clamped
@@ -471,7 +537,7 @@ def _relax_supervised(model: Model, x: np.ndarray, y: np.ndarray, rng):
         if bl:
             bl_sweep(clamp, clamp)
         else:
-            _sweep(st, rng, p, fb_clamped if clamp else None)
+            _sweep(st, rng, p, *((fb_clamped, skip_clamped) if clamp else (None, None)))
     if cfg.double:
         if bl:
             v = bl_transform(v)                         # C-BL evaluates fields once between phases
@@ -497,7 +563,7 @@ def _update(model: Model, st: _State, x: np.ndarray, target: np.ndarray, y: np.n
     S = st.S
     u = unstable_mask(S, F, cfg.theta_eff)
     flip = np.count_nonzero(S * F <= 0) / (cfg.L * cfg.H)
-    h_out = S[-1] @ model.W_out.T
+    h_out = model.readout_fields(S)
     u_out = unstable_mask(target, h_out, cfg.theta_out)
     stats = StepStats(
         n=B,
@@ -525,6 +591,11 @@ def _update(model: Model, st: _State, x: np.ndarray, target: np.ndarray, y: np.n
         alpha, beta = dt.type(cfg.eta_W * scale), dt.type(1.0 - cfg.wd_W * cfg.eta_W)
         model.W_out *= beta
         model.W_out += alpha * ((target * u_out).T @ S[-1])
+    if cfg.learn_out and model.W_out_skip is not None and cfg.eta_skip > 0:
+        alpha, beta = dt.type(cfg.eta_skip * scale), dt.type(1.0 - cfg.wd_skip * cfg.eta_skip)
+        for l in range(cfg.L - 1):
+            model.W_out_skip[l] *= beta
+            model.W_out_skip[l] += alpha * ((target * u_out).T @ S[l])
     return stats
 
 
@@ -547,7 +618,7 @@ def relax_free(model: Model, x, rng: np.random.Generator | None = None):
     st = _State(model, x)
     for _ in range(cfg.sweeps_eval):
         _sweep(st, rng, float(cfg.p_update), None)
-    return st.S, st.S[-1] @ model.W_out.T
+    return st.S, model.readout_fields(st.S)
 
 
 def predict(model: Model, x, *, rng: np.random.Generator | None = None,
@@ -590,6 +661,10 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
     W_in = model.W_in.astype(np.float64)
     W_out = model.W_out.astype(np.float64)
     W_back = model.W_back.astype(np.float64)
+    skips = L - 1 if model.W_out_skip is not None else 0
+    W_out_skip = [model.W_out_skip[l].astype(np.float64) for l in range(skips)]
+    W_back_skip = [] if model.W_back_skip is None else \
+        [model.W_back_skip[l].astype(np.float64) for l in range(L - 1)]
     y_pm = pm1_labels(y, C)
     # the schedule: (feedback, label) per sweep; and the masks, drawn as the batched code draws them
     plan = [(t >= L, t >= L) for t in range(cfg.T)] + ([(False, True)] * cfg.T if cfg.double else [])
@@ -601,6 +676,7 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
     dJ = np.zeros((L, H, H))
     dW_in = np.zeros_like(W_in)
     dW_out = np.zeros((C, H))
+    dW_out_skip = [np.zeros((C, H)) for _ in range(skips)]
     n_u = n_uo = n_flip = n_fit = 0
     for b in range(B):
         s = np.zeros((L, H))
@@ -626,7 +702,10 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
             if fb_on:
                 e = v if bl else encode_feedback(y_pm[b:b + 1], cfg.label_encoding)[0]
                 h[L - 1] += W_back @ e
-            h_out = W_out @ s[L - 1] + (cfg.lambda_y * y_pm[b] if (bl and lab_on) else 0.0)
+                for l, Wb in enumerate(W_back_skip):
+                    h[l] += Wb @ e
+            h_out = W_out @ s[L - 1] + sum(W_out_skip[l] @ s[l] for l in range(skips)) \
+                + (cfg.lambda_y * y_pm[b] if (bl and lab_on) else 0.0)
             mh, mo = masks[k]
             s = np.where(mh[:, b], np.sign(h), s) if mh is not None else np.sign(h)
             if bl:
@@ -636,7 +715,7 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
         t_out = v if bl else y_pm[b]
         h = free(s)
         u = s * h <= cfg.theta_eff
-        h_out = W_out @ s[L - 1]
+        h_out = W_out @ s[L - 1] + sum(W_out_skip[l] @ s[l] for l in range(skips))
         uo = t_out * h_out <= cfg.theta_out
         n_u += np.count_nonzero(u) / (L * H)
         n_uo += np.count_nonzero(uo) / C
@@ -647,6 +726,8 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
         for l in range(W_in.shape[0]):
             dW_in[l] += np.outer(s[l] * u[l], x[b])
         dW_out += np.outer(t_out * uo, s[L - 1])
+        for l in range(skips):
+            dW_out_skip[l] += np.outer(t_out * uo, s[l])
     c = 1.0 / math.sqrt(B)
     if cfg.learn_J:
         for l in range(L):
@@ -657,5 +738,8 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
         model.W_in[...] = W_in * (1 - cfg.wd_in * cfg.eta_in) + cfg.eta_in * c * dW_in
     if cfg.learn_out:
         model.W_out[...] = W_out * (1 - cfg.wd_W * cfg.eta_W) + cfg.eta_W * c * dW_out
+        for l in range(skips):
+            model.W_out_skip[l] = (W_out_skip[l] * (1 - cfg.wd_skip * cfg.eta_skip)
+                                   + cfg.eta_skip * c * dW_out_skip[l])
     return StepStats(n=B, hidden_unstable=n_u, readout_unstable=n_uo, flip=n_flip,
                      fit_correct=n_fit)

@@ -106,7 +106,7 @@ PRESETS: dict[str, dict] = {
     "lambda_advantage": dict(_CBL, dataset="entangled-mnist", N=100, P=None, P_eval=None,
                              hidden=1600, layers=2, J_D=0.0, lam=0.0, T=7, lambda_in=5.0,
                              lambda_back=0.9, theta_h=0.9, theta_out=3.0, lr_J=0.005, p_update=0.85,
-                             double=True, epochs=30),
+                             double=True, epochs=30, lambda_skip_back=0.9, lambda_skip_out=1.0),
 }
 _PRESET_NOTES = {
     "1layer_largeP": "C-BL entangled MNIST, H = 1600, full 60k/10k, 20 epochs (SPEC 11.6)",
@@ -114,8 +114,8 @@ _PRESET_NOTES = {
     "1layer_mnist": "C-BL MNIST projected (784 x 784) and binarised, T = 7 (SPEC 11.6)",
     "1layer_fmnist": "C-BL Fashion-MNIST projected and binarised (SPEC 11.6)",
     "1layer_smallP": "C-BL small-P run: entangled MNIST 6k/3k, H = 300, p_update 0.8 (SPEC 11.6)",
-    "lambda_advantage": "E3 two-layer chain; sweep --J-D / --lam; skip feedback/readout not "
-                        "implemented (SPEC 11.6, 14)",
+    "lambda_advantage": "E3 two-layer chain with skip feedback 0.9 into layer 1 and a learnable "
+                        "skip readout (1.0) from it; sweep --J-D / --lam (SPEC 11.6, 14)",
 }
 
 # defaults of the quick run (what --config would otherwise provide)
@@ -125,7 +125,8 @@ _RUN_DEFAULTS = dict(dataset="entangled-mnist", N=100, P=100, P_eval=100, classe
 # ModelConfig fields settable from the command line: argparse dest -> field
 _MODEL_ARGS = {"J_D": "J_D", "lam": "lam", "lambda_int": "lambda_int", "lambda_in": "lambda_in",
                "lambda_back": "lambda_back", "lambda_out": "lambda_out", "lambda_y": "lambda_y",
-               "input_layers": "input_layers", "theta_h": "theta_h", "theta_out": "theta_out",
+               "input_layers": "input_layers", "lambda_skip_back": "lambda_skip_back",
+               "lambda_skip_out": "lambda_skip_out", "lr_skip": "lr_skip", "wd_skip": "wd_skip", "theta_h": "theta_h", "theta_out": "theta_out",
                "threshold": "threshold", "lr_J": "lr_J", "lr_W": "lr_W", "lr_in": "lr_in",
                "wd_J": "wd_J", "wd_W": "wd_W", "wd_in": "wd_in", "T": "T", "T_eval": "T_eval",
                "double": "double", "p_update": "p_update", "label_encoding": "label_encoding",
@@ -334,6 +335,10 @@ def _parser():
     m.add_argument("--lambda-out", dest="lambda_out", type=float, default=None, help="W_out scale (1)")
     m.add_argument("--lambda-y", dest="lambda_y", type=float, default=None,
                    help="label field, bl encoding (1000)")
+    m.add_argument("--lambda-skip-back", dest="lambda_skip_back", type=float, default=None,
+                   help="skip feedback from the label into the layers below the top (0: none)")
+    m.add_argument("--lambda-skip-out", dest="lambda_skip_out", type=float, default=None,
+                   help="learnable skip readouts from the layers below the top (0: none)")
     m.add_argument("--input-layers", dest="input_layers", choices=INPUT_LAYERS, default=None,
                    help="hidden layers fed by the input (first)")
     m.add_argument("--tie-init", dest="tie_init", action="store_true", default=None,
@@ -346,6 +351,10 @@ def _parser():
     r.add_argument("--wd-J", dest="wd_J", type=float, default=None, help="0.005")
     r.add_argument("--wd-W", dest="wd_W", type=float, default=None, help="0.005")
     r.add_argument("--wd-in", dest="wd_in", type=float, default=None, help="0")
+    r.add_argument("--lr-skip", dest="lr_skip", type=float, default=None,
+                   help="skip readouts' rate (0.1, as lr-W)")
+    r.add_argument("--wd-skip", dest="wd_skip", type=float, default=None,
+                   help="skip readouts' decay (0.005)")
     r.add_argument("--theta-h", dest="theta_h", type=float, default=None, help="0.9")
     r.add_argument("--theta-out", dest="theta_out", type=float, default=None, help="3.0")
     r.add_argument("--threshold", choices=THRESHOLDS, default=None,
