@@ -8,9 +8,9 @@
 - ``fig3`` (E3, Fig. 3): accuracy of a two-layer one-to-one chain (L = 2) on entangled MNIST vs λ at
   J_D = 0 (sweep ``vs_lam``) and vs J_D at λ = 0 (sweep ``vs_J_D``); the rule's other settings are the
   ``lambda_advantage`` preset of SPEC 11.6 (``bl`` encoding and thresholds θ_h + J_D + λ, λ_in 5 into
-  both layers, T = 7, double dynamics, p_update 0.85). The skip feedback / skip readout of C-RB and its
-  symmetric rules are not implemented. The point (J_D, λ) = (0, 0) belongs to both sweeps and is
-  trained once.
+  both layers, T = 7, double dynamics, p_update 0.85, skip feedback 0.9 into layer 1 and a learnable
+  skip readout from it). C-RB's symmetric rules are not implemented. The point (J_D, λ) = (0, 0)
+  belongs to both sweeps and is trained once.
 - ``fig2`` (E2, Fig. 2): test accuracy vs trainable parameters, our one-layer model (widths
   ``--hidden``, preset ``1layer_largeP`` / ``1layer_mnist`` / ``1layer_fmnist`` by dataset) and the
   binarised MLP (widths ``--mlp-hidden``, SPEC 13 defaults: square_tanh, AdamW 1e-3, wd 0.02) on the
