@@ -80,8 +80,11 @@ exponents, and the curvature c of ln t vs ln N with its s.e. (weights from a boo
 instances). Power-law growth is straight (c = 0); growth faster than any power bends up (c > 0);
 logarithmic growth bends down. The *time-scaling threshold* is where c reaches 0 just above the
 last coupling where it is significantly positive (:func:`curvature_zero`): above it a budget
-growing like a power of N suffices, below it none does. It is a finite-size estimate too (three or more sizes, at most a factor 16 in N here):
-state the sizes with it.
+growing like a power of N suffices, below it none does. A coupling also counts as bending up when, at
+the next size, half the runs or more exhaust the budget while the power law through the two largest
+measurable sizes predicts a median well inside it (``bends_up``: the median there is at least the
+median time of the runs that did converge). It is a finite-size estimate too (three or more sizes, at
+most a factor 16 in N here): state the sizes with it.
 
 Outputs under ``--out``: ``accessibility.csv``, ``thresholds.csv``, ``time_scaling.csv`` (each with a
 ``.meta.json`` sidecar: parameters, seed, versions, total task wall seconds) and
@@ -137,7 +140,7 @@ PRESETS: dict[str, dict] = {
                           out="results/accessibility/core-dynamics"),
     "core-fbp": dict(algorithms="fbp", N="100,200,400,800,1600", J_D="0.05:0.4:8", instances=4,
                      out="results/accessibility/core-fbp"),
-    "chain-dynamics": dict(algorithms="async,layer", L=2, N="250,500,1000", J_D="0",
+    "chain-dynamics": dict(algorithms="async,layer", L=2, N="250,500,1000,2000", J_D="0",
                            lam="0.9:2.1:7", instances=6, replicas=16, max_sweeps=2000,
                            out="results/accessibility/chain-dynamics"),
 }
@@ -145,7 +148,7 @@ PRESET_NOTES = {
     "core-dynamics": "core model, async and sync, N = 250..4000, J_D = 0.65..1.0, budget 3000 "
                      "sweeps (the time-scaling threshold; about 1 CPU-hour)",
     "core-fbp": "core model, focusing BP (AMP), N = 100..1600, J_D = 0.05..0.4 (about 30 CPU-min)",
-    "chain-dynamics": "two-module chain at J_D = 0, async and layer-sequential, N = 250..1000 per "
+    "chain-dynamics": "two-module chain at J_D = 0, async and layer-sequential, N = 250..2000 per "
                       "module, lam = 0.9..2.1, budget 2000 sweeps (about 1 CPU-hour)",
 }
 
@@ -153,7 +156,8 @@ POINT_COLUMNS = ["algorithm", "L", "N", "J_D", "lam", "instances", "runs", "succ
                  "se_binomial", "se_instances", "time_unit", "time_median", "time_median_all",
                  "time_log_se", "cycle2_fraction"]
 TIME_COLUMNS = ["algorithm", "L", "J_D", "lam", "time_unit", "z", "z_first", "z_last", "curvature",
-                "curvature_se", "N_min", "time_N_min", "N_max", "time_N_max", "sizes"]
+                "curvature_se", "N_min", "time_N_min", "N_max", "time_N_max", "sizes", "censored_N",
+                "censored_excess", "censored_excess_se", "bends_up"]
 THRESHOLD_COLUMNS = ["algorithm", "L", "variable", "J_D", "lam", "N", "inv_N", "threshold", "se",
                      "method", "width", "slope", "slope_se", "chi2", "dof", "sizes", "instances"]
 
@@ -647,19 +651,29 @@ def time_scaling(points: Sequence[Mapping]) -> list[dict]:
       y = a + b (u - <u>) + c (u - <u>)^2. Polynomial growth has c = 0; growth faster than any power
       (e.g. ln t ~ N^psi) bends up, c > 0; logarithmic or saturating growth bends down, c < 0.
 
+    - ``censored_N``, ``censored_excess``, ``censored_excess_se``, ``bends_up``: when the next
+      measured size N' above the last finite median has half or more of its runs unconverged within
+      the budget, its median exceeds the budget, hence the median time of the runs that did converge
+      (``time_median``), a lower bound t_lb. The power law through the two largest finite sizes
+      predicts ln t_pred = (1 + r) ln t_k - r ln t_{k-1}, r = ln(N'/N_k) / ln(N_k/N_{k-1}), with
+      s.e. sqrt((1 + r)^2 se_k^2 + r^2 se_{k-1}^2) from ``time_log_se``; ``censored_excess`` =
+      ln t_lb - ln t_pred. ``bends_up`` is 1 when it exceeds CURVATURE_Z s.e.: growth faster than
+      any power, seen one size beyond where the median can be measured (a one-sided test).
+
     A coupling where z stays clearly positive means the fixed budget becomes insufficient as N grows,
     so the finite-budget threshold keeps drifting up; :func:`time_scaling_thresholds` turns the sign
-    change of c into the budget-free threshold.
+    change of c (and ``bends_up``) into the budget-free threshold.
     """
     groups: dict[tuple, list] = {}
     for r in points:
         groups.setdefault((r["algorithm"], r["L"], r["J_D"], r["lam"]), []).append(r)
     rows = []
-    for (alg, L, J_D, lam), rs in sorted(groups.items()):
-        rs = sorted((r for r in rs if math.isfinite(r["time_median_all"])
+    for (alg, L, J_D, lam), every in sorted(groups.items()):
+        rs = sorted((r for r in every if math.isfinite(r["time_median_all"])
                      and r["time_median_all"] > 0), key=lambda r: r["N"])
         if len(rs) < 2:
             continue
+        censored = _censored_excess(rs, [r for r in every if r["N"] > rs[-1]["N"]])
         lN = np.log([float(r["N"]) for r in rs])
         lt = np.log([r["time_median_all"] for r in rs])
         se = np.array([float(r.get("time_log_se", math.nan)) for r in rs])
@@ -673,8 +687,29 @@ def time_scaling(points: Sequence[Mapping]) -> list[dict]:
                          z=float(beta[1]), z_first=float((lt[1] - lt[0]) / (lN[1] - lN[0])),
                          z_last=float((lt[-1] - lt[-2]) / (lN[-1] - lN[-2])), curvature=c,
                          curvature_se=c_se, N_min=rs[0]["N"], time_N_min=rs[0]["time_median_all"],
-                         N_max=rs[-1]["N"], time_N_max=rs[-1]["time_median_all"], sizes=len(rs)))
+                         N_max=rs[-1]["N"], time_N_max=rs[-1]["time_median_all"], sizes=len(rs),
+                         **censored))
     return rows
+
+
+def _censored_excess(finite: Sequence[Mapping], larger: Sequence[Mapping]) -> dict:
+    """The ``censored_*`` and ``bends_up`` columns of :func:`time_scaling` (see there)."""
+    out = dict(censored_N=math.nan, censored_excess=math.nan, censored_excess_se=math.nan,
+               bends_up=0)
+    nxt = min(larger, key=lambda r: r["N"], default=None)
+    if nxt is None or len(finite) < 2 or not (math.isfinite(float(nxt.get("time_median", math.nan)))
+                                              and nxt["time_median"] > 0):
+        return out
+    (a, b) = finite[-2], finite[-1]
+    lN = np.log([float(a["N"]), float(b["N"]), float(nxt["N"])])
+    r = (lN[2] - lN[1]) / (lN[1] - lN[0])
+    pred = (1 + r) * math.log(b["time_median_all"]) - r * math.log(a["time_median_all"])
+    se = math.hypot((1 + r) * float(b.get("time_log_se", math.nan)),
+                    r * float(a.get("time_log_se", math.nan)))
+    excess = math.log(nxt["time_median"]) - pred
+    out.update(censored_N=nxt["N"], censored_excess=excess, censored_excess_se=se,
+               bends_up=int(math.isfinite(se) and excess > CURVATURE_Z * se))
+    return out
 
 
 TIME_THRESHOLD_METHOD = "time scaling: zero of the curvature of ln t vs ln N"
@@ -684,27 +719,31 @@ TIME_THRESHOLD_METHOD = "time scaling: zero of the curvature of ln t vs ln N"
 CURVATURE_Z = 2.0
 
 
-def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
+def curvature_zero(x, c, c_se, bends=None) -> tuple[float, float, str]:
     """(x*, s.e., note): where the curvature c(x) of ln t vs ln N stops being positive.
 
-    k = the largest coupling where c is *significantly* positive, c > CURVATURE_Z s.e. (growth
-    faster than a power of N; a point without s.e. does not count); every coupling above it is
+    k = the largest coupling where c is *significantly* positive, c > CURVATURE_Z s.e., or where
+    ``bends`` is true (growth faster than a power of N; a point without s.e. does not count; see
+    ``bends_up`` in :func:`time_scaling`); every coupling above it is
     compatible with power-law growth. x* is the zero of the straight line through (x_k, c_k) and
     (x_{k+1}, c_{k+1}), x* = x_k + (x_{k+1} - x_k) c_k / (c_k - c_{k+1}), clipped to x_{k+1} when
     c_{k+1} > 0 (note ``clipped``, s.e. = the bracket width); otherwise the s.e. is propagated from
     those of c_k and c_{k+1} (independent) and capped at the bracket width. Looking only above the
     last significant point keeps the noise of couplings far above the threshold, where c fluctuates
-    around 0, from placing it there. NaN with note ``below_grid`` (no coupling bends up
+    around 0, from placing it there. When c_k or c_{k+1} is unknown (a point that counts through
+    ``bends`` only), x* is the middle of the bracket, s.e. half its width (note ``bracketed``). NaN
+    with note ``below_grid`` (no coupling bends up
     significantly), ``above_grid`` (the largest coupling still does) or ``too_few_points``.
     """
     x, c, s = (np.asarray(v, float) for v in (x, c, c_se))
-    keep = np.isfinite(c)
-    x, c, s = x[keep], c[keep], s[keep]
+    bends = np.zeros(x.shape, bool) if bends is None else np.asarray(bends, float) > 0
+    keep = np.isfinite(c) | bends
+    x, c, s, bends = x[keep], c[keep], s[keep], bends[keep]
     order = np.argsort(x)
-    x, c, s = x[order], c[order], s[order]
+    x, c, s, bends = x[order], c[order], s[order], bends[order]
     if x.size < 2:
         return math.nan, math.nan, "too_few_points"
-    up = np.flatnonzero(np.isfinite(s) & (c > CURVATURE_Z * s))
+    up = np.flatnonzero((np.isfinite(s) & (c > CURVATURE_Z * s)) | bends)
     if up.size == 0:
         return math.nan, math.nan, "below_grid"
     k = int(up[-1])
@@ -714,6 +753,8 @@ def curvature_zero(x, c, c_se) -> tuple[float, float, str]:
     dx = float(x[m] - x[k])
     if c[m] > 0:
         return float(x[m]), dx, "clipped"
+    if not (math.isfinite(c[k]) and math.isfinite(c[m])):     # a bending point without curvature
+        return float(x[k] + dx / 2), dx / 2, "bracketed"
     d = c[k] - c[m]
     value = float(x[k] + dx * c[k] / d)
     g = np.array([-dx * c[m] / d ** 2, dx * c[k] / d ** 2])       # d x* / d(c_k, c_m)
@@ -746,7 +787,8 @@ def time_scaling_thresholds(scaling: Sequence[Mapping]) -> list[dict]:
             if len(sel) < 2:
                 continue
             value, se, note = curvature_zero([r[var] for r in sel], [r["curvature"] for r in sel],
-                                             [r["curvature_se"] for r in sel])
+                                             [r["curvature_se"] for r in sel],
+                                             [r.get("bends_up", 0) for r in sel])
             rows.append(dict(algorithm=alg, L=L, variable=var,
                              J_D=fixed if var == "lam" else math.nan,
                              lam=fixed if var == "J_D" else math.nan, N=math.inf, inv_N=0.0,
@@ -872,7 +914,10 @@ def run(algorithms: Sequence[str] = DEFAULT_ALGORITHMS, Ns: Sequence[int] = DEFA
                    columns=TIME_COLUMNS,
                    method="z = weighted least-squares slope of ln(median time, failures as inf) vs "
                    "ln N (weights 1/time_log_se^2); z_first, z_last: local exponents of the two "
-                   "smallest and largest sizes; curvature: quadratic coefficient in ln N - <ln N>")
+                   "smallest and largest sizes; curvature: quadratic coefficient in ln N - <ln N>; "
+                   "censored_excess: ln(median time of the converged runs at censored_N, where half "
+                   "or more exhaust the budget) minus the power-law prediction from the two largest "
+                   "measurable sizes; bends_up = 1 when it exceeds CURVATURE_Z s.e.")
     return dict(points=points, thresholds=thr, time_scaling=scaling, paths=[p1, p2, p3],
                 task_seconds=seconds)
 
@@ -972,10 +1017,14 @@ def main(argv=None) -> int:
                 fixed = f"J_D={r['J_D']:g}" + (f" lam={r['lam']:g}" if r["L"] > 1 else "")
                 curv = (f", curvature {r['curvature']:+.3f} ± {r['curvature_se']:.3f}"
                         if math.isfinite(r["curvature"]) else "")
+                cens = (f"; at N = {r['censored_N']} half or more exhaust the budget, median >= "
+                        f"power law x e^{r['censored_excess']:.2f}±{r['censored_excess_se']:.2f}"
+                        + (" (bends up)" if r["bends_up"] else "")
+                        if math.isfinite(r["censored_excess"]) else "")
                 print(f"  {r['algorithm']:5s} L={r['L']} {fixed}: z = {r['z']:.2f} "
                       f"(local {r['z_first']:.2f} -> {r['z_last']:.2f}{curv}; "
                       f"{r['time_N_min']:.4g} -> {r['time_N_max']:.4g} {r['time_unit']}, "
-                      f"N = {r['N_min']} -> {r['N_max']})")
+                      f"N = {r['N_min']} -> {r['N_max']}{cens})")
         print(f"task time {res['task_seconds']:.1f} s in total")
     for p in res["paths"]:
         print(p)

@@ -280,6 +280,39 @@ def test_curvature_zero_interpolates_the_sign_change():
         pytest.approx(0.1)
 
 
+def test_censored_next_size_bends_up():
+    """At the next size half the runs exhaust the budget: the median there is at least the
+    converged runs' median; compared with the power law through the two largest measurable sizes."""
+    def rows(t_cond, se=0.05):
+        out = [dict(algorithm="async", L=2, J_D=0.0, lam=1.3, N=N, time_median_all=2.0 * N,
+                    time_median=2.0 * N, time_log_se=se) for N in (250, 500, 1000)]
+        out.append(dict(algorithm="async", L=2, J_D=0.0, lam=1.3, N=2000, time_median_all=math.inf,
+                        time_median=t_cond, time_log_se=math.nan))
+        return out
+    r = rows(8000.0)
+    (ts,) = acc.time_scaling(r)
+    # t ~ N: prediction 4000 at N = 2000; r = 1, s.e. = sqrt(4 + 1) * 0.05
+    assert ts["censored_N"] == 2000 and ts["sizes"] == 3
+    assert ts["censored_excess"] == pytest.approx(math.log(2.0), abs=1e-12)
+    assert ts["censored_excess_se"] == pytest.approx(0.05 * math.sqrt(5), rel=1e-12)
+    assert ts["bends_up"] == 1
+    assert acc.time_scaling(rows(4100.0))[0]["bends_up"] == 0       # within the power law
+    assert acc.time_scaling(rows(8000.0, se=0.5))[0]["bends_up"] == 0   # too noisy to tell
+    assert acc.time_scaling(rows(math.nan))[0]["bends_up"] == 0     # no converged run: no bound
+    assert math.isnan(acc.time_scaling(r[:3])[0]["censored_N"])     # nothing measured above
+
+
+def test_curvature_zero_counts_a_bending_point():
+    x = [1.3, 1.5, 1.7, 1.9]
+    c, se = [0.19, 0.01, 0.05, -0.02], [0.15, 0.06, 0.06, 0.1]
+    assert acc.curvature_zero(x, c, se)[2] == "below_grid"
+    v, s, note = acc.curvature_zero(x, c, se, [1, 0, 0, 0])
+    assert note == "clipped" and v == pytest.approx(1.5) and s == pytest.approx(0.2)
+    # a bending point with only two finite sizes (no curvature): the middle of its bracket
+    v2, s2, note2 = acc.curvature_zero(x, [math.nan, -0.01, 0.05, -0.02], se, [1, 0, 0, 0])
+    assert note2 == "bracketed" and v2 == pytest.approx(1.4) and s2 == pytest.approx(0.1)
+
+
 def test_time_scaling_thresholds_rows():
     Ns = (250, 500, 1000, 2000)
     rows = _time_rows([(0.6, lambda N: math.exp(N / 500.0)), (0.7, lambda N: math.exp(N / 2000.0)),
