@@ -31,7 +31,8 @@ COMMANDS = {
 
 def command_for(png: Path, src: Path) -> str:
     """The command that regenerates ``png``: the report's own command line when the PNG sits in a
-    ``python -m validation.report`` output directory, else by file name (:data:`COMMANDS`), else
+    ``python -m validation.report`` output directory, else by the figure directory it sits in
+    (``<out>/<name>/`` of ``python -m figures <name>``), else by file name (:data:`COMMANDS`), else
     the command recorded in a ``.meta.json`` sidecar next to it."""
     for d in [png.parent, *png.parent.parents]:
         rep = d / "report.md"
@@ -42,6 +43,9 @@ def command_for(png: Path, src: Path) -> str:
             return "python -m validation.report"
         if d == src or src not in d.parents:
             break
+    from .__main__ import FIGURES
+    if png.parent != src and png.parent.name in FIGURES:     # <out>/<figure name>/..., as figures writes
+        return f"python -m figures {png.parent.name}"
     if png.name in COMMANDS:
         return COMMANDS[png.name]
     for meta in sorted(png.parent.glob("*.meta.json")):

@@ -208,7 +208,8 @@ def test_gallery(tmp_path):
     from figures import finish, subplots
     from figures.gallery import main, make_gallery
     src, dest = tmp_path / "results", tmp_path / "gallery"
-    for rel in ("validation/annealed/annealed.png", "other/thing.png"):
+    for rel in ("validation/annealed/annealed.png", "other/thing.png",
+                "accessibility_chain/accessibility.png"):
         fig, ax = subplots(figsize=(6, 4))
         ax.plot(np.arange(3))
         finish(fig, src / rel)
@@ -218,6 +219,7 @@ def test_gallery(tmp_path):
         assert im.size[0] == 120
     text = readme.read_text()
     assert "`python -m validation.annealed`" in text and "other/thing.png" in text
+    assert "`python -m figures accessibility_chain`" in text
     assert "| figure | file | command |" in text
     r = subprocess.run([sys.executable, "-m", "figures.gallery", "--src", str(tmp_path / "none")],
                        capture_output=True, text=True)

@@ -23,6 +23,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from toolkit.results import read_csv
 
 __all__ = ["point_dir", "training_rows", "draw_training", "draw_grid", "acc_se", "theory_line",
@@ -143,13 +145,23 @@ def draw_grid(path, transition, thr_chain, rows: Sequence[dict], J_Ds: Sequence[
     fig, ax = subplots(figsize=(5.6, 4.4))
     if rows:
         norm = matplotlib.colors.Normalize(0.1, 1.0)
-        sc = ax.scatter([r["J_D"] for r in rows], [r["lam"] for r in rows],
-                        c=[r["test_acc"] for r in rows], cmap="viridis", norm=norm, marker="s",
-                        s=260, zorder=1)
-        for r in rows:
-            ax.annotate(f"{r['test_acc']:.2f}", (r["J_D"], r["lam"]), ha="center", va="center",
-                        fontsize=6, color="w" if r["test_acc"] < 0.6 else "k", zorder=2)
-        fig.colorbar(sc, ax=ax, label="test accuracy (training on the chain)")
+        cmap = matplotlib.colormaps["viridis"]
+        xs, ys = [r["J_D"] for r in rows], [r["lam"] for r in rows]
+        span_x = (max(xs) - min(xs)) or 1.0
+        span_y = (max(ys) - min(ys)) or 1.0
+        wx, wy = _cell_sizes(xs, 0.12 * span_x), _cell_sizes(ys, 0.12 * span_y)
+        for r in rows:                  # one cell per grid point, no wider than its neighbours allow
+            w, h = wx[r["J_D"]], wy[r["lam"]]
+            ax.add_patch(matplotlib.patches.Rectangle((r["J_D"] - w / 2, r["lam"] - h / 2), w, h,
+                                                      color=cmap(norm(r["test_acc"])), lw=0,
+                                                      zorder=1))
+            if w > 0.08 * span_x:       # room for the value
+                ax.annotate(f"{r['test_acc']:.2f}", (r["J_D"], r["lam"]), ha="center",
+                            va="center", fontsize=6, color="w" if r["test_acc"] < 0.6 else "k",
+                            zorder=2)
+        ax.autoscale_view()
+        sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(sm, ax=ax, label="test accuracy (training on the chain)")
     line = theory_line(transition)
     if line:
         x = [p[0] for p in line]
@@ -170,6 +182,17 @@ def draw_grid(path, transition, thr_chain, rows: Sequence[dict], J_Ds: Sequence[
     ax.set(xlabel=r"$J_D$", ylabel=r"$\lambda$", title="two-module chain: one (J_D, λ) grid")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     return finish(fig, path)
+
+
+def _cell_sizes(values, cap: float) -> dict[float, float]:
+    """Width of the cell of each distinct grid value: 90 % of the gap to its nearest neighbour, at
+    most ``cap``."""
+    v = sorted(set(values))
+    if len(v) == 1:
+        return {v[0]: cap}
+    gaps = np.diff(v)
+    near = np.minimum(np.r_[gaps[0], gaps], np.r_[gaps, gaps[-1]])
+    return {x: min(0.9 * float(g), cap) for x, g in zip(v, near)}
 
 
 # ------------------------------------------------------------------------------- verdicts
