@@ -117,8 +117,9 @@ class ModelConfig:
     coupling), lam (one-to-one inter-layer coupling, both directions), lambda_int (scale of J),
     lambda_in (W^in), lambda_back (W^back), lambda_out (W^out), lambda_y (label field, ``bl`` only),
     lambda_skip_back / lambda_skip_out (skip feedback / skip readouts of the layers below the top,
-    L > 1; 0 = none), input_layers ("first" | "all"). Rule: theta_h, theta_out, threshold ("bl" | "dx"), lr_J, lr_W,
-    lr_in, wd_J, wd_W, wd_in, lr_skip, wd_skip, T, T_eval (None = T), double, p_update in (0, 1], label_encoding
+    L > 1; 0 = none), input_layers ("first" | "all"). Rule: theta_h, theta_out, threshold
+    ("bl" | "dx"), lr_J, lr_W, lr_in, wd_J, wd_W, wd_in, lr_skip, wd_skip (skip readouts), T,
+    T_eval (None = T), double, p_update in (0, 1], label_encoding
     ("pm1" | "bl" | "darnax" | "c-rescale"), learn_J / learn_in / learn_out (freeze a block: the
     baselines of SPEC 13), tie_init, dtype ("float32" | "float64"). Invalid values raise ValueError
     with a one-line reason.
