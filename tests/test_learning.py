@@ -94,7 +94,7 @@ def test_skip_connections(protos):
               np.random.default_rng(0))
     for k in ("A", "W_in", "W_out", "W_back"):
         np.testing.assert_array_equal(m.arrays()[k], plain.arrays()[k], err_msg=k)
-    np.testing.assert_allclose(m.W_back_skip[0], m.W_back * (0.45 / 0.9), rtol=1e-6)
+    np.testing.assert_allclose(m.W_back_skip, m.W_back * (0.45 / 0.9), rtol=1e-6)
     assert m.W_out_skip.shape == (1, 4, 30)
     assert np.std(m.W_out_skip) == pytest.approx(1 / math.sqrt(30), rel=0.15)
     S = np.sign(np.random.default_rng(3).standard_normal((2, 5, 30))).astype(np.float32)

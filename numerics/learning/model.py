@@ -326,8 +326,8 @@ class Model:
 
     Arrays (``dtype`` of the config): ``A`` (L, H, H) with ``A[l] = J^l.T`` and a zero diagonal;
     ``W_in`` (n_input_layers, H, N); ``W_out`` (C, H); ``W_back`` (H, C), frozen; with skip
-    connections also ``W_back_skip`` (L-1, H, C), frozen, and ``W_out_skip`` (L-1, C, H) (None
-    without). ``J`` returns the
+    connections also ``W_back_skip`` (H, C), frozen (one matrix, fed to every layer below the
+    top), and ``W_out_skip`` (L-1, C, H) (None without). ``J`` returns the
     couplings in the row-feeds-neuron convention with J_D on the diagonal (a copy).
     """
 
@@ -341,7 +341,7 @@ class Model:
         want = {"A": (L, H, H), "W_in": (cfg.n_input_layers, H, N), "W_out": (C, H),
                 "W_back": (H, C)}
         if cfg.skip_back:
-            want["W_back_skip"] = (L - 1, H, C)
+            want["W_back_skip"] = (H, C)
         if cfg.skip_out:
             want["W_out_skip"] = (L - 1, C, H)
         self.W_back_skip = self.W_out_skip = None
@@ -369,8 +369,7 @@ class Model:
             G = rng.standard_normal((H, C))
         self.W_out = np.ascontiguousarray((G.T * (cfg.lambda_out / math.sqrt(H))).astype(self.dtype))
         if cfg.skip_back:                   # the W^back draw, rescaled (SPEC 3.5a): no new draws
-            one = (G_back * (cfg.lambda_skip_back / math.sqrt(C))).astype(self.dtype)
-            self.W_back_skip = np.ascontiguousarray(np.broadcast_to(one, (L - 1, H, C)))
+            self.W_back_skip = (G_back * (cfg.lambda_skip_back / math.sqrt(C))).astype(self.dtype)
         if cfg.skip_out:                    # drawn last, so models without skips keep their stream
             self.W_out_skip = (rng.standard_normal((L - 1, C, H))
                                * (cfg.lambda_skip_out / math.sqrt(H))).astype(self.dtype)
@@ -399,10 +398,11 @@ class Model:
         return h
 
     def skip_feedback(self, e: np.ndarray) -> np.ndarray | None:
-        """The clamped-phase input of the lower layers, e W_back_skip[l]^T: (L-1, B, H), or None."""
+        """The clamped-phase input of the lower layers, e W_back_skip^T (the same for each):
+        (B, H), or None."""
         if self.W_back_skip is None:
             return None
-        return np.stack([e @ self.W_back_skip[l].T for l in range(self.config.L - 1)])
+        return e @ self.W_back_skip.T
 
     def copy(self) -> Model:
         return Model(self.config, arrays={k: v.copy() for k, v in self.arrays().items()})
@@ -469,7 +469,7 @@ def _sweep(st: _State, rng, p: float, feedback: np.ndarray | None,
            skip: np.ndarray | None = None) -> None:
     """One partial-synchronous sweep of the hidden layers (SPEC 8.3, 11.2): all fields from the
     current state, then s <- sign(h) (sign(0) = 0: silent stays silent) with probability p.
-    ``feedback`` (B, H) is added to the top layer's field, ``skip`` (L-1, B, H) to the others'."""
+    ``feedback`` (B, H) is added to the top layer's field, ``skip`` (B, H) to each of the others'."""
     F = st.free_fields()
     if feedback is not None:
         F[-1] += feedback
@@ -664,8 +664,7 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
     W_back = model.W_back.astype(np.float64)
     skips = L - 1 if model.W_out_skip is not None else 0
     W_out_skip = [model.W_out_skip[l].astype(np.float64) for l in range(skips)]
-    W_back_skip = [] if model.W_back_skip is None else \
-        [model.W_back_skip[l].astype(np.float64) for l in range(L - 1)]
+    W_back_skip = None if model.W_back_skip is None else model.W_back_skip.astype(np.float64)
     y_pm = pm1_labels(y, C)
     # the schedule: (feedback, label) per sweep; and the masks, drawn as the batched code draws them
     plan = [(t >= L, t >= L) for t in range(cfg.T)] + ([(False, True)] * cfg.T if cfg.double else [])
@@ -703,8 +702,8 @@ def train_step_reference(model: Model, x, y, rng: np.random.Generator) -> StepSt
             if fb_on:
                 e = v if bl else encode_feedback(y_pm[b:b + 1], cfg.label_encoding)[0]
                 h[L - 1] += W_back @ e
-                for l, Wb in enumerate(W_back_skip):
-                    h[l] += Wb @ e
+                if W_back_skip is not None:
+                    h[:L - 1] += W_back_skip @ e
             h_out = W_out @ s[L - 1] + sum(W_out_skip[l] @ s[l] for l in range(skips)) \
                 + (cfg.lambda_y * y_pm[b] if (bl and lab_on) else 0.0)
             mh, mo = masks[k]
