@@ -53,22 +53,41 @@ def _mean_std(rows, x, y):
     return np.array(xs, dtype=float), m, s
 
 
+def _lambda_in(r) -> float:
+    """The input strength of a fig3 row (NaN in CSVs written before it was a column)."""
+    return float(r.get("lambda_in", float("nan")))
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (np.isnan(a) and np.isnan(b))
+
+
 def draw_fig3(rows, path) -> Path:
-    fig, axes = subplots(1, 2, figsize=(8.5, 3.4), sharey=True)
-    for ax, sweep, x, xl, title in ((axes[0], "vs_lam", "lam", r"$\lambda$", r"$J_D = 0$"),
-                                    (axes[1], "vs_J_D", "J_D", r"$J_D$", r"$\lambda = 0$")):
-        sel = [r for r in rows if r["sweep"] == sweep]
-        if not sel:
-            continue
-        for col, ls, lab in (("final_test_acc", "-", "test"), ("final_train_acc", "--", "train")):
-            xs, m, s = _mean_std(sel, x, col)
-            ax.errorbar(xs, m, yerr=s, ls=ls, marker="o", ms=4, capsize=2, color="C0", label=lab)
-        ax.set(xlabel=xl, title=f"two-layer chain, {title}")
-        ax.legend()
-    axes[0].set_ylabel("accuracy (final epoch)")
-    H = rows[0]["H"] if rows else "?"
-    fig.suptitle(f"Fig. 3 analogue: L = 2, H = {H}, {rows[0]['epochs'] if rows else '?'} epochs",
-                 fontsize=10)
+    fig, axes = subplots(1, 2, figsize=(9.5, 3.8), sharey=True)
+    lins = sorted({_lambda_in(r) for r in rows})
+    jds = sorted({r["J_D"] for r in rows if r["sweep"] == "vs_lam"})
+    styles = ["-", "--", ":", "-."]
+    for ax, sweep, x, xl, title in ((axes[0], "vs_lam", "lam", r"$\lambda$", r"vs $\lambda$"),
+                                    (axes[1], "vs_J_D", "J_D", r"$J_D$", r"vs $J_D$, $\lambda = 0$")):
+        for i, lin in enumerate(lins):
+            for j, jd in enumerate(jds if sweep == "vs_lam" else [None]):
+                sel = [r for r in rows if r["sweep"] == sweep and _same(_lambda_in(r), lin)]
+                if jd is not None:
+                    sel = [r for r in sel if r["J_D"] == jd]
+                if not sel:
+                    continue
+                xs, m, s = _mean_std(sel, x, "final_test_acc")
+                lab = (f"$\\lambda_{{in}} = {lin:g}$" if np.isfinite(lin) else "test") + \
+                    (f", $J_D = {jd:g}$" if jd is not None and len(jds) > 1 else "")
+                ax.errorbar(xs, m, yerr=s, ls=styles[j % len(styles)], marker="o", ms=4,
+                            capsize=2, color=f"C{i}", label=lab)
+        ax.axhline(0.1, color="0.6", lw=0.6)
+        ax.set(xlabel=xl, title=f"two-layer chain, test accuracy {title}")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("test accuracy (final epoch; mean ± std over seeds)")
+    r0 = rows[0] if rows else {}
+    fig.suptitle(f"Fig. 3 analogue: L = 2, H = {r0.get('H', '?')}, {r0.get('epochs', '?')} epochs, "
+                 f"{len({r['seed'] for r in rows})} seed(s); grey: chance", fontsize=10)
     return finish(fig, path)
 
 
@@ -133,7 +152,7 @@ def draw(name: str, csv_path, png_path) -> Path:
 
 # reduced settings of make(quick=True) when no results exist
 _QUICK = {
-    "fig3": dict(hidden=100, P=30, P_eval=30, epochs=2, lam=[0.0, 2.0], J_D=[0.0, 1.0]),
+    "fig3": dict(hidden=100, P=2000, P_eval=100, epochs=2, lam=[0.0, 3.0], J_D=[0.0, 1.0]),
     "fig2": dict(P=30, P_eval=30, hidden=[25, 100], mlp_hidden=[25, 100, 400], epochs=2,
                  mlp_epochs=5),
     "capacity": dict(N=30, hidden=30, layers=[1, 2], epochs=10, P_max=64),

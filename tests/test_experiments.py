@@ -44,6 +44,12 @@ def test_experiment_writes_csv_png_and_resumes(tmp_path, name):
             ("vs_lam", 0.0, 0.0), ("vs_lam", 0.0, 1.0), ("vs_J_D", 0.0, 0.0), ("vs_J_D", 0.5, 0.0)}
         assert len(tasks) == 3                          # (0, 0) is trained once
         assert all(0 <= r["final_test_acc"] <= 1 for r in rows)
+        assert {r["lambda_in"] for r in rows} == {2.0} and {r["n_test"] for r in rows} == {12}
+        ep = read_csv(tmp_path / "fig3_epochs.csv")
+        assert sorted({(r["J_D"], r["lam"], r["epoch"]) for r in ep}) == [
+            (0.0, 0.0, 0), (0.0, 0.0, 1), (0.0, 1.0, 0), (0.0, 1.0, 1), (0.5, 0.0, 0), (0.5, 0.0, 1)]
+        ons = read_csv(tmp_path / "fig3_onsets.csv")
+        assert {(o["along"], o["points"]) for o in ons} == {("lam", 2), ("J_D", 2)}
     if name == "fig2":
         assert {r["model"] for r in rows} == {"ours", "mlp"}
         ours = {r["H"]: r["params"] for r in rows if r["model"] == "ours"}
@@ -96,6 +102,9 @@ def test_cli_runs_tiny_capacity(tmp_path):
 @pytest.mark.parametrize("argv", [
     ["fig3", "--lam", "nan"],
     ["fig3", "--lam", "-1"],
+    ["fig3", "--lambda-in", "-2"],
+    ["fig3", "--lam-at-J-D", "nan"],
+    ["fig3", "--probe-every", "0"],
     ["fig3", "--hidden", "0"],
     ["fig2", "--hidden", "10,abc"],
     ["capacity", "--layers", "0"],

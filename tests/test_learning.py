@@ -262,6 +262,31 @@ def test_separable_toy_set_reaches_full_training_accuracy(separable):
     assert hist[-1]["unstable_frac"] < 0.5 * hist[1]["unstable_frac"]
 
 
+def test_probes_record_the_learning_curve_and_leave_training_untouched(protos):
+    data = _f(protos)
+    cfg = ModelConfig(N=40, C=4, H=30, L=2, lam=1.0, p_update=0.8)
+    runs = []
+    for probe in (None, 3):
+        m = Model(cfg, np.random.default_rng(0))
+        probes = []
+        hist = fit(m, data, epochs=2, batch=4, rng=np.random.default_rng(1), seed=5,
+                   probe_every=probe, probe_items=20, probes=probes)
+        runs.append((m, hist, probes))
+    (m0, h0, _), (m1, h1, p1) = runs
+    assert all(np.array_equal(a, b) for a, b in zip(m0.arrays().values(), m1.arrays().values()))
+    strip = [{k: v for k, v in r.items() if "seconds" not in k} for r in h0]
+    np.testing.assert_equal(strip, [{k: v for k, v in r.items() if "seconds" not in k} for r in h1])
+    # 64 items / batch 4 = 16 steps per epoch: probes before steps 0, 3, ..., 30 and after step 32
+    assert [r["step"] for r in p1] == list(range(0, 32, 3)) + [32]
+    assert [r["epoch"] for r in p1][:6] == [1] * 6 and p1[-1]["epoch"] == 2
+    assert all(0.0 <= r["test_acc"] <= 1.0 for r in p1)
+    # the probe at the very end sees the final weights: it equals a fresh probe of the trained model
+    from numerics.learning.train import probe_accuracy
+    assert p1[-1]["test_acc"] == probe_accuracy(m1, data, seed=5, step=32, items=20)
+    with pytest.raises(ValueError, match="probes list"):
+        fit(m1, data, epochs=1, batch=4, rng=np.random.default_rng(1), seed=5, probe_every=2)
+
+
 @pytest.mark.parametrize("kind", ["random-features", "reservoir", "mlp", "perceptron"])
 def test_baselines_learn_separable_toy_set(kind, separable):
     N, C = 100, 2

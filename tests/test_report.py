@@ -22,6 +22,8 @@ EXPECTED = [
     "λ replaces J_D",
     "chain: λ_c(J_D) ≤ λ_acc(async, J_D)",
     "test accuracy at λ = 0 grows with J_D",
+    "collapse at J_D = λ = 0",
+    "learning onset vs theory",
 ]
 
 
@@ -67,15 +69,22 @@ def _synthetic(out, *, z=0.3, fbp=0.15):
                for n, t in ((100, 0.9), (200, 1.1))])
 
 
-def _training(out, accs):
-    """Fake training runs: summary.json files as numerics.learning.train writes them."""
-    import json
+def _training(out, accs, seeds=(0, 1), n_test=500):
+    """A fake fig3 scan in the layout numerics.learning.experiments writes (fig3.csv, onsets,
+    probes); ``accs`` maps (J_D, λ) to the mean accuracy, the two seeds differ by ±0.01."""
+    from numerics.learning.onset import onsets
+    rows = []
     for (jd, lam), acc in accs.items():
-        d = out / "training" / f"JD{jd:g}_lam{lam:g}"
-        d.mkdir(parents=True)
-        (d / "summary.json").write_text(json.dumps(dict(
-            spec=dict(config=dict(J_D=jd, lam=lam, H=100), data=dict(n_test=500)), epochs=1,
-            final_test_acc=acc, final_train_acc=acc, max_test_acc=acc)))
+        for s in seeds:
+            rows.append(dict(sweep="vs_lam" if jd == 0 else "vs_J_D", J_D=jd, lam=lam,
+                             lambda_in=2.0, seed=s, L=2, H=100, epochs=1, classes=10,
+                             final_train_acc=acc, final_test_acc=acc + 0.01 * (-1) ** s,
+                             max_test_acc=acc, n_test=n_test, probe_items=n_test))
+    write_csv(out / "training/fig3.csv", rows)
+    write_csv(out / "training/fig3_onsets.csv", onsets(rows))
+    write_csv(out / "training/fig3_probes.csv",
+              [dict(J_D=0.0, lam=0.0, lambda_in=2.0, seed=0, step=k * 250, epoch=1, test_acc=a)
+               for k, a in enumerate((0.1, 0.25, 0.15, 0.1, 0.1))])
 
 
 def test_builder_on_synthetic_csvs(tmp_path):
@@ -111,17 +120,65 @@ def test_everything_missing_is_not_measured(tmp_path):
 
 def test_grid_training_rows_verdicts_and_figure(tmp_path):
     _synthetic(tmp_path)
-    _training(tmp_path, {(0.0, 0.0): 0.2, (0.0, 1.0): 0.6, (0.5, 0.0): 0.7, (0.5, 1.0): 0.75})
+    _training(tmp_path, {(0.0, 0.0): 0.1, (0.0, 0.5): 0.6, (0.0, 2.0): 0.7, (0.25, 0.0): 0.7,
+                         (1.0, 0.0): 0.75})
     path, vs = report.build(tmp_path, quick=True)
     _rows_match(vs)
-    assert vs[4].passed == "pass" and "0.600 (λ=1)" in vs[4].measured
-    assert vs[6].passed == "pass" and "0.700 (J_D=0.5)" in vs[6].measured
+    assert vs[4].passed == "pass" and "λ_in = 2: 0.100, 0.600, 0.700" in vs[4].measured
+    # level (0.1 + 0.75) / 2 = 0.425, crossed between λ = 0 (0.1) and 0.5 (0.6): 0.325 (printed 0.32)
+    assert "λ_learn = 0.32" in vs[4].measured and "[0, 0.5]" in vs[4].measured
+    assert vs[6].passed == "pass" and "0.100, 0.700, 0.750" in vs[6].measured
+    assert "J_D_learn = 0.14" in vs[6].measured                 # 0.25 * 0.325 / 0.6
+    assert vs[7].passed == "pass" and "peak 0.250 at step 250, final 0.100" in vs[7].measured
+    # λ_learn's bracket [0, 0.5] holds λ_c = 0.4 and misses λ_acc = 1.1 ± 0.05 (N = 200);
+    # J_learn's [0, 0.25] holds J_c = 0.06 and misses J_acc(core async) = 0.6 ± 0.05
+    assert "J_D = 0, λ_in = 2: λ_learn = 0.32 ([0, 0.5])" in vs[8].measured
+    assert vs[8].passed == "follows theory"
+    _training(tmp_path / "b", {(0.0, 0.0): 0.1, (0.0, 1.0): 0.15, (0.0, 1.5): 0.7,
+                               (0.5, 0.0): 0.12, (1.0, 0.0): 0.75})
+    tr_b = grid_load(tmp_path / "b")
+    from validation import grid as g
+    v = g.verdict_onset(tr_b, read_csv(tmp_path / "transition/transition.csv"),
+                        read_csv(tmp_path / "chain/thresholds.csv"),
+                        read_csv(tmp_path / "accessibility/dynamics/thresholds.csv"))
+    # λ_learn in [1, 1.5] holds λ_acc = 1.1; J_learn in [0.5, 1] holds J_acc = 0.6
+    assert v.passed == "follows dynamics"
     assert (tmp_path / "grid.png").exists() and "](grid.png)" in path.read_text()
     from validation import grid
     assert grid.theory_line(read_csv(tmp_path / "transition/transition.csv")) == \
         [(0.0, 0.4, 0.03), (0.06, 0.0, 0.005)]
-    assert [(r["J_D"], r["lam"]) for r in grid.training_rows(tmp_path / "training")] == \
-        [(0.0, 0.0), (0.0, 1.0), (0.5, 0.0), (0.5, 1.0)]
+    pts = grid.training_points(grid.load_training(tmp_path / "training")["rows"])
+    assert [(r["J_D"], r["lam"], r["seeds"]) for r in pts] == \
+        [(0.0, 0.0, 2), (0.0, 0.5, 2), (0.0, 2.0, 2), (0.25, 0.0, 2), (1.0, 0.0, 2)]
+    assert pts[1]["test_acc"] == pytest.approx(0.6)
+    assert pts[1]["se"] == pytest.approx(0.01)             # std (ddof 1) 0.01414 / sqrt(2)
+    grid.draw_training(tmp_path / "training", grid.load_training(tmp_path / "training"))
+    assert (tmp_path / "training/training.png").stat().st_size > 0
+
+
+def grid_load(out):
+    from validation import grid
+    return grid.load_training(out / "training")
+
+
+def test_onset_verdict_follows():
+    from validation import grid
+    th, dyn = (0.3, 0.5), (1.4, 1.6)
+    assert grid._follows((0.2, 0.45), th, dyn) == "follows theory"
+    assert grid._follows((1.5, 2.0), th, dyn) == "follows dynamics"
+    assert grid._follows((0.7, 1.2), th, dyn) == "between"
+    assert grid._follows((2.0, 3.0), th, dyn) == "above dynamics"
+    assert grid._follows((0.0, 0.1), th, dyn) == "below theory"
+    assert grid._follows((0.2, 2.0), th, dyn) == "undecided"
+
+
+def test_missing_dataset_is_stated(tmp_path):
+    _synthetic(tmp_path)
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / report.MISSING).write_text("dataset missing (install it with `x`)")
+    _, vs = report.build(tmp_path, quick=True)
+    for v in (vs[4], vs[6], vs[7], vs[8]):
+        assert v.passed == "not measured: dataset missing (install it with `x`)"
 
 
 def test_chain_ordering_inconsistent_when_dynamics_beat_theory():
@@ -135,11 +192,13 @@ def test_chain_ordering_inconsistent_when_dynamics_beat_theory():
     assert grid.verdict_chain_ordering(tr, []).passed == report.NOT_MEASURED
 
 
-def test_training_verdict_binomial_tolerance():
-    rows = [dict(lam=0.0, test_acc=0.10, n_test=500), dict(lam=1.0, test_acc=0.24, n_test=500)]
-    assert report.verdict_training(rows).passed == "pass"
-    rows[1]["test_acc"] = 0.12                              # within 2 s.e. (≈ 0.04)
-    assert report.verdict_training(rows).passed == "FAIL"
+def test_training_verdict_binomial_tolerance(tmp_path):
+    from validation import grid
+    _training(tmp_path, {(0.0, 0.0): 0.10, (0.0, 1.0): 0.24}, seeds=(0,))
+    assert grid.verdict_training(grid.load_training(tmp_path / "training")).passed == "pass"
+    _training(tmp_path / "b", {(0.0, 0.0): 0.10, (0.0, 1.0): 0.12}, seeds=(0,))
+    # 0.11 - 0.09 = 0.02 < 2 s.e. of the difference (binomial, n = 500: about 0.04)
+    assert grid.verdict_training(grid.load_training(tmp_path / "b/training")).passed == "FAIL"
 
 
 def test_failing_component_is_reported_not_raised(tmp_path, monkeypatch):
@@ -167,6 +226,7 @@ def test_quick_components_except_transition(tmp_path):
     assert vs[0].passed == "pass" and vs[1].passed == "pass" and vs[2].passed == "pass"
     assert vs[3].passed.startswith("consistent") and "J_c not measured" in vs[3].measured
     assert vs[4].passed in ("pass", "FAIL") and vs[6].passed in ("pass", "FAIL")
+    assert vs[7].passed in ("pass", "FAIL") and vs[8].passed != report.NOT_MEASURED
     assert vs[5].passed == report.NOT_MEASURED              # no transition: no λ_c
     for png in ("annealed/annealed.png", "clusters/clusters.png", "accessibility/accessibility.png",
                 "chain/accessibility.png", "training/training.png", "grid.png"):
@@ -176,6 +236,7 @@ def test_quick_components_except_transition(tmp_path):
     outcomes = report.run_components(tmp_path, report.QUICK, None,
                                      [c for c in report.COMPONENTS if c.name in comps])
     assert [o.status for o in outcomes] == ["cached"] * 5
+    assert (tmp_path / "training/fig3_probes.csv").exists()
 
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ from toolkit.cli import make_parser, run
 from toolkit.results import atomic_write, read_csv
 from toolkit.sweep import add_executor_args
 from validation import grid
-from validation.grid import acc_se as _acc_se, verdict_training  # noqa: F401 - re-exported
+from validation.verdict import NOT_MEASURED, Verdict
 
 #: |z| bound for single comparison points: P(|z| > 3.5) = 4.7e-4 for a unit normal, so a few tens of
 #: points pass together with probability ~ 99 %.
@@ -65,8 +65,10 @@ QUICK = dict(
     grid=dict(J_D=(0.0, 0.5), lam=(0.0, 0.5, 1.0, 2.0)),
     chain=["--algorithms", "async,layer", "--N", "40,80", "--instances", "4", "--replicas", "8",
            "--max-sweeps", "200", "--bootstrap", "50"],
-    training=dict(argv=["--config", "lambda_advantage", "--hidden", "100", "--P", "50",
-                        "--P-eval", "50", "--epochs", "1"]),
+    # the smallest measured setting that still shows the collapse and the rise (2500 steps)
+    training=["--hidden", "100", "--P", "2000", "--P-eval", "200", "--epochs", "2",
+              "--lambda-in", "2", "--lam", "0,1,2,3,5", "--J-D", "0,0.5,1",
+              "--probe-every", "250", "--probe-items", "500"],
 )
 FULL = dict(
     annealed=[],
@@ -74,10 +76,14 @@ FULL = dict(
     transition=["--transition-quality", "coarse", "--transition-J-D", "0,0.05"],
     dynamics=["--algorithms", "async,sync", "--N", "100,200,400"],
     fbp=["--algorithms", "fbp", "--N", "100,200", "--J-D", "0:0.4:9"],
-    grid=dict(J_D=(0.0, 0.05, 0.25, 0.5, 0.75, 1.0), lam=(0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)),
+    grid=dict(J_D=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+              lam=(0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)),
     chain=["--algorithms", "async,layer", "--N", "100,200,400"],
-    training=dict(argv=["--config", "lambda_advantage", "--hidden", "200", "--P", "100",
-                        "--P-eval", "100", "--epochs", "3"]),
+    # issue 14: full 60k/10k, H = 400, 4 epochs, 2 seeds, λ_in 2 and 5, the paper's grids, λ scans
+    # also at J_D = 0.1, 0.2 (below J_learn) for λ_learn(J_D)
+    training=["--hidden", "400", "--P", "all", "--P-eval", "all", "--epochs", "4", "--seeds", "2",
+              "--lambda-in", "2,5", "--lam", "0:5:11", "--J-D", "0:1:11", "--lam-at-J-D", "0.1,0.2",
+              "--eval-train", "10000", "--probe-every", "250", "--probe-items", "1000"],
 )
 
 
@@ -168,14 +174,22 @@ def _run_chain(d, s, args):
     draw(points, thr, d / "accessibility.png", "lam", "two-module chain: success vs λ")
 
 
+MISSING = "missing.txt"       # the training component's note when its dataset is not installed
+
+
 def _run_training(d, s, args):
-    from numerics.learning.train import main
-    for jd, lam in _grid_points(s):
-        sub = d / grid.point_dir(jd, lam)
-        if not (sub / "summary.json").exists():
-            _call(main, ["--out", str(sub), "--quiet", "--dataset", "entangled-mnist", "--layers",
-                         "2", "--J-D", f"{jd:g}", "--lam", f"{lam:g}", *s["training"]["argv"]])
-    grid.draw_training(d, grid.training_rows(d))
+    from numerics.learning import datasets
+    from numerics.learning.experiments import main
+    st = datasets.status("entangled-mnist", verify=False)
+    note = d / MISSING
+    if not st["available"]:
+        atomic_write(note, f"dataset missing (install it with `{st['install']}`)".encode())
+        return
+    if note.exists():
+        note.unlink()
+    _call(main, ["fig3", "--out", str(d), "--quiet", "--dataset", "entangled-mnist",
+                 *_executor_argv(args), *s["training"]])
+    grid.draw_training(d, grid.load_training(d))
 
 
 COMPONENTS = [
@@ -191,8 +205,7 @@ COMPONENTS = [
     Component("chain", "Accessibility on the two-module chain over the (J_D, λ) grid",
               lambda s: ["thresholds.csv", "accessibility.png"], _run_chain),
     Component("training", "Training accuracy of the L = 2 chain over the (J_D, λ) grid",
-              lambda s: [f"{grid.point_dir(jd, l)}/summary.json" for jd, l in _grid_points(s)]
-              + ["training.png"], _run_training),
+              lambda s: ["fig3.csv", "fig3_onsets.csv", "training.png"], _run_training),
 ]
 
 
@@ -262,22 +275,13 @@ def load(out: Path) -> dict:
         thr_dynamics=_load(out / "accessibility" / "dynamics" / "thresholds.csv"),
         thr_fbp=_load(out / "accessibility" / "fbp" / "thresholds.csv"),
         thr_chain=_load(out / "chain" / "thresholds.csv"),
-        training=grid.training_rows(tr) if tr.exists() else None,
+        training=grid.load_training(tr),
+        training_missing=(tr / MISSING).read_text() if (tr / MISSING).exists() else None,
     )
 
 
 # ------------------------------------------------------------------------------- verdicts
 
-@dataclass
-class Verdict:
-    comparison: str
-    measured: str
-    tolerance: str
-    passed: str                 # "pass", "FAIL", "consistent", "inconsistent", "not measured"
-    why: str = ""
-
-
-NOT_MEASURED = "not measured"
 
 
 def _finite(x) -> bool:
@@ -406,9 +410,12 @@ def verdicts(data: dict) -> list[Verdict]:
     return [verdict_counts(data["counts"]), verdict_pairs(data["pairs"]),
             verdict_local(data["local"]),
             verdict_ordering(data["transition"], data["thr_dynamics"], data["thr_fbp"]),
-            verdict_training(data["training"]),
+            grid.verdict_training(data["training"], missing=data["training_missing"]),
             grid.verdict_chain_ordering(data["transition"], data["thr_chain"]),
-            verdict_training(data["training"], along="J_D")]
+            grid.verdict_training(data["training"], along="J_D", missing=data["training_missing"]),
+            grid.verdict_collapse(data["training"], missing=data["training_missing"]),
+            grid.verdict_onset(data["training"], data["transition"], data["thr_chain"],
+                               data["thr_dynamics"], missing=data["training_missing"])]
 
 
 # ------------------------------------------------------------------------------- report
@@ -541,12 +548,30 @@ def render(out: Path, data: dict, vs: list[Verdict], outcomes: dict, settings: d
                         _g(r["N"], "g"), _g(r["threshold"], ".3f"), _g(r["se"], ".3f"), r["method"])
                        for r in data["thr_chain"]]), ""]
     md += [_image(out, "chain/accessibility.png", "chain accessibility"), ""]
+    if data["training_missing"]:
+        md += [f"Training not measured: {data['training_missing']}.", ""]
     if data["training"]:
-        md += [_table(["J_D", "λ", "H", "epochs", "test accuracy", "s.e.", "train accuracy",
-                       "test items"],
-                      [(_g(r["J_D"], "g"), _g(r["lam"], "g"), r["H"], r["epochs"],
-                        f"{r['test_acc']:.3f}", _g(_acc_se(r["test_acc"], r["n_test"]), ".3f"),
-                        f"{r['train_acc']:.3f}", r["n_test"] or "–") for r in data["training"]]), ""]
+        pts = grid.training_points(data["training"]["rows"])
+        md += ["Training: the learning rule on the L = 2 chain (entangled MNIST, the "
+               "`lambda_advantage` settings of SPEC 11.6; `python -m numerics.learning.experiments "
+               "fig3`), final test accuracy as mean ± s.e. over seeds (binomial s.e. for one seed).",
+               "",
+               _table(["λ_in", "J_D", "λ", "H", "epochs", "seeds", "test accuracy", "s.e.",
+                       "train accuracy"],
+                      [(_g(r["lambda_in"], "g"), _g(r["J_D"], "g"), _g(r["lam"], "g"), r["H"],
+                        r["epochs"], r["seeds"], f"{r['test_acc']:.3f}", _g(r["se"], ".3f"),
+                        f"{r['train_acc']:.3f}") for r in pts]), ""]
+        if data["training"]["onsets"]:
+            md += ["Learning onsets (`fig3_onsets.csv`; numerics.learning.onset): where the mean "
+                   "test accuracy crosses halfway between chance and the best accuracy of the scan "
+                   "(linear interpolation; the bracket is the pair of grid points around the "
+                   "crossing).", "",
+                   _table(["λ_in", "along", "at", "onset", "s.e.", "bracket", "level", "status"],
+                          [(_g(o["lambda_in"], "g"), o["along"],
+                            (f"J_D = {o['J_D']:g}" if o["along"] == "lam" else f"λ = {o['lam']:g}"),
+                            _g(o["value"], ".3f"), _g(o["se"], ".3f"),
+                            f"[{_g(o['lo'], 'g')}, {_g(o['hi'], 'g')}]", f"{o['level']:.3f}",
+                            o["status"]) for o in data["training"]["onsets"]]), ""]
     md += [_image(out, "training/training.png", "training"), ""]
     md += ["## Not covered", "",
            "- J_c cannot be checked by enumeration at N ≤ 30 (the exponents near the transition are "
@@ -565,7 +590,7 @@ def _settings_of(name: str, settings: dict) -> list[str]:
     if name == "accessibility":
         return settings["dynamics"] + ["+ fbp:"] + settings["fbp"]
     if name == "training":
-        return _grid_argv(settings) + list(settings["training"]["argv"])
+        return ["fig3", *settings["training"]]
     if name == "chain":
         return ["--L", "2", *_grid_argv(settings), *settings["chain"]]
     return list(settings.get(name, []))
@@ -580,7 +605,7 @@ def build(out: Path, outcomes: Sequence[Outcome] = (), settings: dict | None = N
     vs = verdicts(data)
     if data["transition"] or data["thr_chain"] or data["training"]:
         grid.draw_grid(out / "grid.png", data["transition"], data["thr_chain"],
-                       data["training"] or [], settings["grid"]["J_D"], settings["grid"]["lam"])
+                       data["training"], settings["grid"]["J_D"], settings["grid"]["lam"])
     text = render(out, data, vs, {o.name: o for o in outcomes}, settings, quick, seconds)
     path = atomic_write(out / "report.md", text.encode())
     return Path(path), vs

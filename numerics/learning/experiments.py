@@ -6,11 +6,18 @@
     python -m numerics.learning.experiments stability [--J-D GRID] [--epochs E] ...
 
 - ``fig3`` (E3, Fig. 3): accuracy of a two-layer one-to-one chain (L = 2) on entangled MNIST vs λ at
-  J_D = 0 (sweep ``vs_lam``) and vs J_D at λ = 0 (sweep ``vs_J_D``); the rule's other settings are the
-  ``lambda_advantage`` preset of SPEC 11.6 (``bl`` encoding and thresholds θ_h + J_D + λ, λ_in 5 into
-  both layers, T = 7, double dynamics, p_update 0.85, skip feedback 0.9 into layer 1 and a learnable
-  skip readout from it). C-RB's symmetric rules are not implemented. The point (J_D, λ) = (0, 0)
-  belongs to both sweeps and is trained once.
+  J_D = 0 (sweep ``vs_lam``; also at every J_D of ``--lam-at-J-D``) and vs J_D at λ = 0 (sweep
+  ``vs_J_D``), one scan per input strength ``--lambda-in``; the rule's other settings are the
+  ``lambda_advantage`` preset of SPEC 11.6 (``bl`` encoding and thresholds θ_h + J_D + λ, T = 7,
+  double dynamics, p_update 0.85, skip feedback 0.9 into layer 1 and a learnable skip readout from
+  it). C-RB's symmetric rules are not implemented. A point belonging to several sweeps is trained
+  once. Besides ``fig3.csv`` (final accuracies per run) it writes ``fig3_epochs.csv`` (every epoch of
+  every run), ``fig3_onsets.csv`` (the learning onsets λ_learn(J_D) and J_learn(λ) of
+  :mod:`numerics.learning.onset`) and, with ``--probe-every``, ``fig3_probes.csv`` (test accuracy
+  every K training steps: the double-dynamics collapse at J_D = λ = 0 happens within the first
+  thousand steps, before the end of the first epoch). The defaults (H = 100, 2000 items per class, 2
+  epochs, λ_in = 2) are the smallest measured setting that still shows the collapse and the rise with
+  λ; the paper's protocol is ``--full``.
 - ``fig2`` (E2, Fig. 2): test accuracy vs trainable parameters, our one-layer model (widths
   ``--hidden``, preset ``1layer_largeP`` / ``1layer_mnist`` / ``1layer_fmnist`` by dataset) and the
   binarised MLP (widths ``--mlp-hidden``, SPEC 13 defaults: square_tanh, AdamW 1e-3, wd 0.02) on the
@@ -69,6 +76,7 @@ from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep
 from . import datasets
 from .baselines import MLPConfig
 from .model import ModelConfig, count_parameters
+from .onset import onsets
 from .train import PRESETS, build, fit
 
 __all__ = [
@@ -91,9 +99,10 @@ _PRESET_BY_DATASET = {"entangled-mnist": "1layer_largeP", "mnist": "1layer_mnist
 
 # Quick defaults (each well under two minutes on two cores) and the paper's settings (--full).
 DEFAULTS: dict[str, dict] = {
-    "fig3": dict(dataset="entangled-mnist", N=100, classes=None, P=200, P_eval=100, hidden=400,
-                 epochs=5, batch=16, seeds=1, lam=[0.0, 0.5, 1.0, 2.0], J_D=[0.0, 0.5, 1.0],
-                 lambda_in=None),
+    "fig3": dict(dataset="entangled-mnist", N=100, classes=None, P=2000, P_eval=200, hidden=100,
+                 epochs=2, batch=16, seeds=1, lam=[0.0, 1.0, 2.0, 3.0, 5.0], J_D=[0.0, 0.5, 1.0],
+                 lam_at_J_D=[], lambda_in=[2.0], eval_train=None, probe_every=None,
+                 probe_items=1000),
     "fig2": dict(dataset="entangled-mnist", N=100, classes=None, P=200, P_eval=100,
                  hidden=[25, 50, 100, 200, 400], mlp_hidden=[25, 50, 100, 200, 400, 800], epochs=5,
                  mlp_epochs=20, batch=16, seeds=1),
@@ -105,14 +114,16 @@ DEFAULTS: dict[str, dict] = {
 FULL: dict[str, dict] = {
     "fig3": dict(P=None, P_eval=None, hidden=1600, epochs=30, seeds=3,
                  lam=list(np.round(np.linspace(0, 5, 11), 10)),
-                 J_D=list(np.round(np.linspace(0, 1, 11), 10))),
+                 J_D=list(np.round(np.linspace(0, 1, 11), 10)), lambda_in=[2.0, 5.0],
+                 eval_train=10000),
     "fig2": dict(P=None, P_eval=None, hidden=[100, 200, 400, 800, 1600],
                  mlp_hidden=[200, 400, 800, 1600, 3200, 6400], epochs=20, mlp_epochs=100, seeds=5),
     "capacity": dict(N=100, hidden=100, layers=[1, 2, 3, 4], epochs=500, seeds=5, P_max=4096),
     "stability": dict(P=None, P_eval=None, hidden=1600, epochs=20, seeds=3, J_D=[0.0, 0.5]),
 }
 _FULL_TEXT = {
-    "fig3": "E3: H 1600, full 60k/10k, 30 epochs, 3 seeds, lam 0:5:11, J-D 0:1:11",
+    "fig3": "E3: H 1600, full 60k/10k, 30 epochs, 3 seeds, lam 0:5:11, J-D 0:1:11, lambda-in 2,5, "
+            "eval-train 10000",
     "fig2": "E2: full 60k/10k, ours H 100..1600 (20 epochs, preset by dataset), MLP H 200..6400 "
             "(100 epochs), 5 seeds",
     "capacity": "E9: N 100, H 100, L 1..4, 500 epochs, 5 seeds, P-max 4096",
@@ -142,18 +153,27 @@ def _n_params(spec: dict) -> int:
 
 
 def train_task(seed: np.random.SeedSequence, *, spec: dict, dataset: str, data_opts: dict,
-               epochs: int, batch: int) -> dict:
+               epochs: int, batch: int, eval_train: int | None = None,
+               probe_every: int | None = None, probe_items: int = 1000) -> dict:
     """One training run (a :func:`toolkit.sweep.run_sweep` function): build ``spec`` (as
     :func:`numerics.learning.train.build`), initialise with child (0,) of ``seed``, train with child
-    (1,) for ``epochs`` epochs; return the per-epoch history as arrays (row 0 = before training) and
-    the number of trainable parameters."""
+    (1,) for ``epochs`` epochs; return the per-epoch history as arrays (row 0 = before training), the
+    number of trainable parameters and the number of test items. ``eval_train`` limits the per-epoch
+    training-set evaluation to its first items; ``probe_every`` adds the within-training learning
+    curve (``probe_step``, ``probe_epoch``, ``probe_test_acc``; :func:`numerics.learning.train.fit`)."""
     data = _load(dataset, data_opts, spec["config"].get("dtype", "float32"))
     model = build(spec, np.random.default_rng(_child(seed, 0)))
     eval_seed = int(_child(seed, 2).generate_state(1)[0])
+    probes: list[dict] = []
     hist = fit(model, data, epochs=epochs, batch=min(batch, len(data.y_train)),
-               rng=np.random.default_rng(_child(seed, 1)), seed=eval_seed)
+               rng=np.random.default_rng(_child(seed, 1)), seed=eval_seed, eval_train=eval_train,
+               probe_every=probe_every, probe_items=probe_items, probes=probes)
     out = {k: np.array([r[k] for r in hist], dtype=float) for k in hist[0]}
     out["params"] = _n_params(spec)
+    out["n_test"] = len(data.y_test)
+    if probe_every is not None:
+        for k in ("step", "epoch", "test_acc"):
+            out[f"probe_{k}"] = np.array([r[k] for r in probes], dtype=float)
     return out
 
 
@@ -284,37 +304,74 @@ def _nanmax(res, col):
     return float(np.nanmax(v)) if np.isfinite(v).any() else float("nan")
 
 
-def _run_fig3(o, executor, out: Path):
-    kw = _preset_kw("lambda_advantage")
-    if o["lambda_in"] is not None:
-        kw["lambda_in"] = o["lambda_in"]
-    points = {}                                           # (J_D, lam) -> sweeps it belongs to
-    for lam in o["lam"]:
-        points.setdefault((0.0, float(lam)), []).append("vs_lam")
+def fig3_points(o: dict) -> dict[tuple[float, float], list[str]]:
+    """The (J_D, λ) points of a ``fig3`` scan and the sweeps each belongs to: ``vs_lam`` (the λ grid
+    at J_D = 0 and at every J_D of ``lam_at_J_D``) and ``vs_J_D`` (the J_D grid at λ = 0)."""
+    points: dict[tuple[float, float], list[str]] = {}
+    for jd in [0.0, *(float(v) for v in o.get("lam_at_J_D") or [])]:
+        for lam in o["lam"]:
+            sweeps = points.setdefault((jd, float(lam)), [])
+            if "vs_lam" not in sweeps:
+                sweeps.append("vs_lam")
     for jd in o["J_D"]:
         points.setdefault((float(jd), 0.0), []).append("vs_J_D")
+    return points
+
+
+def _run_fig3(o, executor, out: Path):
+    kw = _preset_kw("lambda_advantage")
+    lambda_ins = o["lambda_in"] if o["lambda_in"] is not None else [kw["lambda_in"]]
+    points = fig3_points(o)
     tasks, meta = [], []
     for rep in range(o["seeds"]):
         N, C, opts = _shape(o, rep)
-        for (jd, lam), sweeps in points.items():
-            cfg = _ours_config(N, C, o["hidden"], 2, {**kw, "J_D": jd, "lam": lam})
-            params = dict(spec={"model": "ours", "config": cfg}, dataset=o["dataset"],
-                          data_opts=opts, epochs=o["epochs"], batch=o["batch"])
-            key = _key(f"JD={_fmt(jd)}_lam={_fmt(lam)}_r{rep}", params)
-            tasks.append(Task(key, params))
-            meta.append((key, jd, lam, rep, sweeps))
+        for lin in lambda_ins:
+            for (jd, lam), sweeps in points.items():
+                cfg = _ours_config(N, C, o["hidden"], 2,
+                                   {**kw, "J_D": jd, "lam": lam, "lambda_in": float(lin)})
+                params = dict(spec={"model": "ours", "config": cfg}, dataset=o["dataset"],
+                              data_opts=opts, epochs=o["epochs"], batch=o["batch"],
+                              eval_train=o["eval_train"], probe_every=o["probe_every"],
+                              probe_items=o["probe_items"])
+                key = _key(f"lin={_fmt(lin)}_JD={_fmt(jd)}_lam={_fmt(lam)}_r{rep}", params)
+                tasks.append(Task(key, params))
+                meta.append((key, float(lin), jd, lam, rep, sweeps, C))
     res = run_sweep(train_task, tasks, out, seed=o["seed"], executor=executor, quiet=o["quiet"],
                     desc="fig3")
-    rows = []
-    for key, jd, lam, rep, sweeps in meta:
+    rows, epochs, probes = [], [], []
+    for key, lin, jd, lam, rep, sweeps, C in meta:
         r = res[key]
+        common = dict(J_D=jd, lam=lam, lambda_in=lin, seed=rep)
         for sweep in sweeps:
-            rows.append(dict(sweep=sweep, J_D=jd, lam=lam, seed=rep, L=2, H=o["hidden"],
-                             epochs=o["epochs"], final_train_acc=_last(r, "train_acc"),
+            rows.append(dict(sweep=sweep, **common, L=2, H=o["hidden"], epochs=o["epochs"],
+                             classes=C, final_train_acc=_last(r, "train_acc"),
                              final_test_acc=_last(r, "test_acc"), max_test_acc=_nanmax(r, "test_acc"),
+                             final_fit_acc=_last(r, "fit_acc"),
                              final_unstable_frac=_last(r, "unstable_frac"),
+                             n_test=int(r["n_test"]) if "n_test" in r else None,
+                             probe_items=(min(o["probe_items"], int(r["n_test"]))
+                                          if "probe_step" in r else None),
                              params=int(r["params"]), train_seconds=float(np.sum(r["seconds"]))))
+        for i, ep in enumerate(r["epoch"]):
+            epochs.append(dict(**common, epoch=int(ep), train_acc=float(r["train_acc"][i]),
+                               test_acc=float(r["test_acc"][i]), fit_acc=float(r["fit_acc"][i]),
+                               unstable_frac=float(r["unstable_frac"][i]),
+                               flip_frac=float(r["flip_frac"][i]), seconds=float(r["seconds"][i])))
+        for i, step in enumerate(r.get("probe_step", [])):
+            probes.append(dict(**common, step=int(step), epoch=int(r["probe_epoch"][i]),
+                               test_acc=float(r["probe_test_acc"][i])))
+    record = _record(o)
+    write_csv(out / "fig3_epochs.csv", epochs, params=record, seed=o["seed"])
+    if probes:
+        write_csv(out / "fig3_probes.csv", probes, params=record, seed=o["seed"])
+    C = meta[0][-1] if meta else 10
+    write_csv(out / "fig3_onsets.csv", onsets(rows, classes=C), params=record, seed=o["seed"],
+              columns=list(_ONSET_COLUMNS))
     return rows
+
+
+_ONSET_COLUMNS = ("lambda_in", "along", "J_D", "lam", "value", "se", "lo", "hi", "level", "status",
+                  "points", "seeds")
 
 
 def _run_fig2(o, executor, out: Path):
@@ -434,7 +491,7 @@ def run_experiment(name: str, options: dict | None = None, *, out=None, executor
     for k in ("P", "P_eval"):
         if o.get(k) == "all":                     # --P all: the full split
             o[k] = None
-    for k in ("lam", "J_D", "hidden", "mlp_hidden", "layers"):
+    for k in ("lam", "J_D", "hidden", "mlp_hidden", "layers", "lam_at_J_D", "lambda_in"):
         if isinstance(o.get(k), np.ndarray):
             o[k] = [float(v) for v in o[k]]
     _check(name, o)
@@ -508,8 +565,20 @@ def _parser() -> ArgumentParser:
                            help="lambda grid at J_D = 0 ('a,b' or 'start:stop:num')")
             s.add_argument("--J-D", dest="J_D", type=grid_type("--J-D"), default=None,
                            help="J_D grid at lambda = 0")
-            s.add_argument("--lambda-in", dest="lambda_in", type=finite_float, default=None,
-                           help="input strength into both layers (5; the paper also ran 2)")
+            s.add_argument("--lam-at-J-D", dest="lam_at_J_D", type=grid_type("--lam-at-J-D", 0.0),
+                           default=None, help="also scan the λ grid at these J_D (learning onsets "
+                                              "λ_learn(J_D); default none)")
+            s.add_argument("--lambda-in", dest="lambda_in", type=grid_type("--lambda-in", 0.0),
+                           default=None, help="input strengths into both layers, one scan each "
+                                              "(default 2; --full: 2,5)")
+            s.add_argument("--eval-train", dest="eval_train", type=positive_int, default=None,
+                           help="evaluate the training accuracy on the first K items (default all; "
+                                "--full: 10000)")
+            s.add_argument("--probe-every", dest="probe_every", type=positive_int, default=None,
+                           help="also record the test accuracy every K training steps "
+                                "(fig3_probes.csv; default off)")
+            s.add_argument("--probe-items", dest="probe_items", type=positive_int, default=None,
+                           help="test items per probe (1000)")
         if name == "stability":
             s.add_argument("--J-D", dest="J_D", type=grid_type("--J-D"), default=None,
                            help="one curve per J_D")

@@ -71,6 +71,7 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "main",
+    "probe_accuracy",
     "save_checkpoint",
 ]
 
@@ -79,7 +80,7 @@ MODELS = ("ours", "random-features", "reservoir", "mlp", "perceptron")
 COLUMNS = ("epoch", "train_acc", "test_acc", "unstable_frac", "seconds", "readout_unstable_frac",
            "flip_frac", "fit_acc", "eval_seconds")
 _TIMING = ("seconds", "eval_seconds")
-_KEY_INIT, _KEY_TRAIN, _KEY_EVAL = 1000, 1001, 1002
+_KEY_INIT, _KEY_TRAIN, _KEY_EVAL, _KEY_PROBE = 1000, 1001, 1002, 1003
 
 # C-BL settings common to every config of SPEC 11.6
 _CBL = dict(label_encoding="bl", threshold="bl", input_layers="all", lambda_y=1000.0, lambda_int=1.0,
@@ -182,9 +183,19 @@ def evaluate_epoch(model, data, *, seed: int, epoch: int, eval_batch: int = 1000
     return train_acc, test_acc
 
 
+def probe_accuracy(model, data, *, seed: int, step: int, items: int,
+                   eval_batch: int = 1000) -> float:
+    """Test accuracy on the first ``items`` test items after ``step`` training steps, with its own
+    evaluation stream (child (1003, step) of the seed): the within-epoch learning curve of
+    :func:`fit`'s ``probe_every``."""
+    rng = _child(seed, _KEY_PROBE, step)
+    return _accuracy(model, data.x_test[:items], data.y_test[:items], rng, eval_batch)
+
+
 def fit(model, data, *, epochs: int, batch: int, rng: np.random.Generator, seed: int,
         history: list[dict] | None = None, eval_batch: int = 1000, eval_train: int | None = None,
-        quiet: bool = True, on_epoch=None) -> list[dict]:
+        quiet: bool = True, on_epoch=None, probe_every: int | None = None, probe_items: int = 1000,
+        probes: list[dict] | None = None) -> list[dict]:
     """Train ``model`` (a :class:`Model` or a baseline) for epochs len(history) .. ``epochs``.
 
     Each epoch: a permutation of the training set from ``rng``, ``n // batch`` steps (the last
@@ -192,13 +203,29 @@ def fit(model, data, *, epochs: int, batch: int, rng: np.random.Generator, seed:
     per epoch (keys :data:`COLUMNS`), row 0 being the evaluation before training; ``on_epoch(row,
     history)`` is called after each row (checkpointing). Resume by passing the stored history and the
     restored ``rng``.
+
+    ``probe_every`` (steps): also measure the test accuracy on the first ``probe_items`` test items
+    (:func:`probe_accuracy`) before every step whose global index (counted from the first epoch) is a
+    multiple of it, and after the last step; the rows ``dict(step, epoch, test_acc)`` are appended to
+    ``probes``. Probes read only their own random streams, so they leave the training untouched.
     """
+    if probe_every is not None and (probes is None or probe_every < 1):
+        raise ValueError("probe_every needs a positive step count and a probes list")
     history = list(history or [])
     x, y = data.x_train, data.y_train
     n = len(y)
     n_batches = n // batch
     if n_batches == 0:
         raise ValueError(f"batch size {batch} exceeds the {n} training items")
+
+    probe_seconds = [0.0]                     # kept out of the epoch's training time
+
+    def _probe(step, epoch):
+        t = time.perf_counter()
+        probes.append(dict(step=step, epoch=epoch, test_acc=probe_accuracy(
+            model, data, seed=seed, step=step, items=probe_items, eval_batch=eval_batch)))
+        probe_seconds[0] += time.perf_counter() - t
+
     if not history:
         t0 = time.perf_counter()
         tr, te = evaluate_epoch(model, data, seed=seed, epoch=0, eval_batch=eval_batch,
@@ -212,16 +239,22 @@ def fit(model, data, *, epochs: int, batch: int, rng: np.random.Generator, seed:
     for epoch in range(len(history), epochs + 1):
         perm = rng.permutation(n)
         sums = _Sums()
+        probe_seconds[0] = 0.0
         t0 = time.perf_counter()
         with progress(total=n_batches, desc=f"epoch {epoch}/{epochs}", quiet=quiet) as bar:
             for k in range(n_batches):
+                step = (epoch - 1) * n_batches + k
+                if probe_every is not None and step % probe_every == 0:
+                    _probe(step, epoch)
                 idx = perm[k * batch:(k + 1) * batch]
                 sums.add(model.train_step(x[idx], y[idx], rng))
                 if k % 20 == 19 or k == n_batches - 1:
                     bar.set_postfix(fit_acc=f"{sums.mean(sums.fit):.3f}",
                                     unstable=f"{sums.mean(sums.hidden):.3f}", refresh=False)
                     bar.update(k + 1 - bar.n)
-        seconds = time.perf_counter() - t0
+        if probe_every is not None and epoch == epochs:
+            _probe(epoch * n_batches, epoch)
+        seconds = time.perf_counter() - t0 - probe_seconds[0]
         t1 = time.perf_counter()
         tr, te = evaluate_epoch(model, data, seed=seed, epoch=epoch, eval_batch=eval_batch,
                                 eval_train=eval_train)
