@@ -109,6 +109,7 @@ from scipy.special import expit, log_expit
 
 from numerics import dynamics, fbp
 from numerics.models import sample_chain, sample_core
+from toolkit import drawing
 from toolkit.checks import finite_scalar, integer
 from toolkit.cli import grid_type, make_parser, nonneg_int, parse_grid, positive_int, run as run_cli
 from toolkit.results import write_csv
@@ -1004,11 +1005,11 @@ def main(argv=None) -> int:
                   fbp_protocol=args.fbp_protocol, fbp_dr=args.fbp_dr,
                   fbp_max_iter=args.fbp_max_iter, fbp_damping=args.fbp_damping,
                   bootstrap=args.bootstrap, J_D_grids=grids, quiet=args.quiet)
-    from figures.accessibility import draw
     variable = "lam" if args.L > 1 and len(args.lam) > 1 else "J_D"
     title = "core model" if args.L == 1 else f"{args.L}-module chain"
-    res["paths"].append(draw(res["points"], res["thresholds"],
-                             Path(args.out) / "accessibility.png", variable, title))
+    png = drawing.draw("accessibility", res["points"], res["thresholds"],
+                       Path(args.out) / "accessibility.png", variable, title)
+    res["paths"].append(png or "no figure drawer installed (pip install -e .): CSVs only")
     if not args.quiet:
         _summary(res["thresholds"])
         if res["time_scaling"]:

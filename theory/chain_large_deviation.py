@@ -94,7 +94,7 @@ from scipy.optimize import brentq
 from toolkit.checks import finite_array as finite_array_
 from toolkit.checks import finite_scalar, integer
 
-from . import large_deviation as LD
+from .saddle_tools import AndersonMixer, LDResult, along_d, carry, check_args
 from .annealed import LN2, log_column_partition
 from .quadrature import gauss_grid
 from .special import binary_entropy, log_Phi, mills
@@ -303,7 +303,7 @@ def _anderson(step_map, x0, lo, hi, *, tol, damping, max_iter, memory, budget):
     beta = 1.0 - damping
     x = x0.copy()
     aux, f = None, np.full_like(x0, np.nan)
-    mix = LD.AndersonMixer(memory, beta)
+    mix = AndersonMixer(memory, beta)
     for it in range(1, max_iter + 1):
         g, aux = step_map(x)
         f = g - x
@@ -327,7 +327,7 @@ def _anderson(step_map, x0, lo, hi, *, tol, damping, max_iter, memory, budget):
 
 
 @dataclass(kw_only=True)
-class ChainLDResult(LD.LDResult):
+class ChainLDResult(LDResult):
     """Φ(d, y), S_I, Σ_ext of the L-module chain, **per column**, at the RS saddle.
 
     ``p_hat``, ``q1``, ``q1_hat`` are arrays over layers (NaN where they drop out: y ∈ {0, 1}, and
@@ -352,7 +352,7 @@ class ChainLDResult(LD.LDResult):
 
 
 def _check_solve(d, y, J_D, lam, lam_right, L, kappa, reference):
-    d, _ = LD._check(d, 0.0, reference)
+    d, _ = check_args(d, 0.0, reference)
     if isinstance(y, (float, np.floating)) and float(y).is_integer():
         y = int(y)
     y = integer("y", y, 0)
@@ -368,19 +368,19 @@ def _check_solve(d, y, J_D, lam, lam_right, L, kappa, reference):
 
 def _initial(init, d, L, p):
     """Warm start (p̂, q1, q̂1) per layer from None, a tuple, or a ChainLDResult (carried to the new
-    d with t = (q1 − p²)/(1 − p²) held fixed, :func:`theory.large_deviation.carry`). Entries that
+    d with t = (q1 − p²)/(1 − p²) held fixed, :func:`theory.saddle_tools.carry`). Entries that
     are missing (NaN: the y ∈ {0, 1} results) or outside p² < q1 < 1 take the cold-start values."""
     p_hat = np.full(L, np.arctanh(min(p, 0.999)))
     q1 = np.full(L, p * p + 0.5 * (1 - p * p))
     q1_hat = np.full(L, COLD_Q1_HAT)
     if init is None:
         return p_hat, q1, q1_hat
-    if isinstance(init, LD.LDResult):
+    if isinstance(init, LDResult):
         ph, qq, qh = (np.broadcast_to(np.asarray(v, float), (L,))
                       for v in (init.p_hat, init.q1, init.q1_hat))
         for l in range(L):
             if np.isfinite(qq[l]) and np.isfinite(qh[l]):
-                c = LD.carry(SimpleNamespace(d=init.d, q1=qq[l], p_hat=ph[l], q1_hat=qh[l]), d)
+                c = carry(SimpleNamespace(d=init.d, q1=qq[l], p_hat=ph[l], q1_hat=qh[l]), d)
                 q1[l], q1_hat[l] = c[1], c[2]
     else:
         ph, qq, qh = (np.broadcast_to(np.asarray(v, float), (L,)) for v in init)
@@ -750,4 +750,4 @@ def densest_curve(d_grid, J_D, lam, L=2, kappa=0.0, **kw) -> list[ChainDensest]:
         r = densest(d, J_D, lam, L, kappa, init=init, **kw)
         nxt = {y: v for y, v in r.results.items() if v.converged}
         return r, (nxt or init)
-    return LD.along_d(d_grid, at)
+    return along_d(d_grid, at)

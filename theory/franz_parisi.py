@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from .annealed import _jt, entropy_core
 from .cluster_integrals import Saddle
-from .large_deviation import along_d, carry, iterate
+from .large_deviation import iterate
+from .saddle_tools import along_d, carry
 from .special import log_Phi
 
 

@@ -26,34 +26,17 @@ check of the quadrature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import special as sp
 
-from toolkit.checks import finite_scalar
-
 from .annealed import LN2, _jt, pair_exponent_d
-from .cluster_integrals import Saddle, SiteIntegrals, z_rule
+from .cluster_integrals import SiteIntegrals, z_rule
+from .saddle_tools import AndersonMixer, LDResult, carry, check_args
 from .special import binary_entropy, log_Phi
 
 _Y1_STEP = 1e-3
 ANDERSON_BUDGET = 60
 Q1_RUNAWAY = 1e-3  # 1 − q1 below this fraction of 1 − p², still rising: the q1 → 1 basin
-
-
-@dataclass
-class LDResult(Saddle):
-    """The saddle of Φ(d, y) with Φ, S_I = ∂Φ/∂y and Σ_ext = Φ − y S_I."""
-
-    d: float
-    y: float
-    J_D: float
-    kappa: float
-    reference: str
-    phi: float
-    internal_entropy: float
-    external_entropy: float
 
 
 def _phi(p, y, p_hat, q1, q1_hat, G):
@@ -71,32 +54,6 @@ def _q1_hat_update(y, av):
     if y == 0:
         return -2.0 * (av["dHr_lnK"] - av["dHr"] * av["lnK"] + av["dK"])
     return 2.0 * (av["dHr"] + y * av["dK"]) / (y * (y - 1))
-
-
-class AndersonMixer:
-    """Damped fixed-point steps x + β f (f = G(x) − x) with Anderson mixing over the last
-    ``memory`` steps: x + β f − (ΔX + β ΔF) γ, γ = argmin ‖ΔF γ − f‖ (``memory=0``: plain
-    damping). The history is dropped when the residual grows tenfold. Shared by the core and the
-    chain solvers (:mod:`theory.chain_large_deviation`)."""
-
-    def __init__(self, memory: int, beta: float):
-        self.memory, self.beta = memory, beta
-        self.xs, self.fs, self.prev = [], [], np.inf
-
-    def propose(self, x, f):
-        norm = np.linalg.norm(f)
-        if norm > 10 * self.prev:
-            self.xs, self.fs = [], []
-        self.prev = norm
-        keep = self.memory + 1
-        self.xs, self.fs = (self.xs + [x])[-keep:], (self.fs + [f])[-keep:]
-        new = x + self.beta * f
-        if self.memory and len(self.xs) > 1:
-            dX = np.diff(np.array(self.xs), axis=0).T
-            dF = np.diff(np.array(self.fs), axis=0).T
-            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
-            new = x + self.beta * f - (dX + self.beta * dF) @ gamma
-        return new
 
 
 def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0.5,
@@ -159,30 +116,6 @@ def iterate(d, jt, y, *, reference="constrained", init=None, tol=1e-9, damping=0
     return p_hat, q1, q1_hat, av, False, max_iter, res
 
 
-def carry(result, d):
-    """Warm start at distance d from a saddle at another distance: (p̂, q1, q̂1) with the relative
-    position t = (q1 − p²)/(1 − p²) of q1 in its domain (p², 1) held fixed.
-
-    Carrying q1 itself fails at small d: when d decreases, p² = (1 − 2d)² overtakes the old q1, the
-    reset lands near q1 = 1, and the iteration falls into the spurious q1 → 1 basin.
-    """
-    p_old, p = 1 - 2 * result.d, 1 - 2 * d
-    t = (result.q1 - p_old * p_old) / (1 - p_old * p_old)
-    t = min(max(t, 1e-6), 1 - 1e-6)
-    return result.p_hat, p * p + t * (1 - p * p), result.q1_hat
-
-
-def _check(d, y, reference):
-    d, y = finite_scalar("d", d), finite_scalar("y", y)
-    if not 0 < d < 0.5:
-        raise ValueError(f"d must be in (0, 0.5), got {d!r}")
-    if y < 0:
-        raise ValueError(f"y must be >= 0, got {y!r}")
-    if reference not in ("constrained", "free"):
-        raise ValueError(f"reference must be 'constrained' or 'free', got {reference!r}")
-    return d, y
-
-
 def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=None, tol=1e-9,
           damping=0.5, max_iter=1000, step=0.5, collapse=None) -> LDResult:
     """Φ(d, y), S_I and Σ_ext at the RS saddle (SPEC §6); ``init`` = (p̂, q1, q̂1) or an LDResult.
@@ -190,7 +123,7 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
     ``L > 1`` or ``lam > 0``: the L-module chain, delegated to
     :func:`theory.chain_large_deviation.solve` (integer y only; entropies per column, per-layer
     order parameters)."""
-    d, y = _check(d, y, reference)
+    d, y = check_args(d, y, reference)
     if L != 1 or lam != 0:  # the L-module chain: integer y, per-layer order parameters
         from . import chain_large_deviation as CLD
         return CLD.solve(d, y, J_D, lam, L, kappa, reference, init=init, tol=tol, damping=damping,
@@ -227,17 +160,6 @@ def solve(d, y, J_D, lam=0.0, L=1, kappa=0.0, reference="constrained", *, init=N
                     converged=ok, iterations=its, residuals=res, message=msg)
 
 
-def along_d(d_grid, solve_at):
-    """Continuation in d from large to small: ``solve_at(d, init) -> (result, next_init)`` is called
-    in decreasing d with the previous ``next_init`` (None to cold-start); results in input order."""
-    d_grid = np.asarray(d_grid, float)
-    out = [None] * d_grid.size
-    init = None
-    for i in np.argsort(-d_grid):
-        out[i], init = solve_at(float(d_grid[i]), init)
-    return out
-
-
 def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained",
                  method="binomial", step=0.5) -> float:
     """Φ evaluated (not extremised) at given order parameters (SPEC §6.3).
@@ -246,7 +168,7 @@ def free_entropy(d, y, p_hat, q1, q1_hat, J_D, kappa=0.0, reference="constrained
       ln ∫Dz H_r T_y(z),  T_y = Σ_k C(y,k) H₊^k H₋^{y−k} exp[(2k−y)p̂ + (2k−y)² q̂1/2];
     method="quadrature": the (z, g) quadrature of :class:`SiteIntegrals`.
     """
-    d, y = _check(d, y, reference)
+    d, y = check_args(d, y, reference)
     jt = float(_jt(J_D, kappa))
     p = 1 - 2 * d
     if method == "quadrature":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit import drawing
 from toolkit.cli import grid_type, make_parser, run
 from toolkit.results import write_csv
 from toolkit.sweep import add_executor_args
@@ -177,10 +178,9 @@ def main(argv=None) -> int:
         if not args.quiet:
             print(f"{path}  ({len(rows)} rows, {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     if not args.no_plot:
-        from figures.phase_diagram import draw
-        png = draw(out, names)
+        png = drawing.draw("phase_diagram", out, names)
         if not args.quiet:
-            print(png, file=sys.stderr)
+            print(png or "no figure drawer installed (pip install -e .): CSVs only", file=sys.stderr)
     return 0
 
 

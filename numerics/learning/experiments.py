@@ -61,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit import drawing
 from toolkit.cli import (
     ArgumentParser,
     UsageError,
@@ -498,8 +499,7 @@ def run_experiment(name: str, options: dict | None = None, *, out=None, executor
     out = Path(out or f"{_DEFAULT_OUT}/{name}")
     rows = _RUNNERS[name](o, executor, out)
     csv_path = write_csv(out / f"{name}.csv", rows, params=_record(o), seed=seed, experiment=name)
-    from figures.learning import draw
-    draw(name, csv_path, out / f"{name}.png")
+    drawing.draw("learning", name, csv_path, out / f"{name}.png")
     return csv_path
 
 
