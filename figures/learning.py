@@ -153,7 +153,7 @@ def draw(name: str, csv_path, png_path) -> Path:
 # reduced settings of make(quick=True) when no results exist
 _QUICK = {
     "fig3": dict(hidden=100, P=2000, P_eval=100, epochs=2, lam=[0.0, 3.0], J_D=[0.0, 1.0]),
-    "fig2": dict(P=30, P_eval=30, hidden=[25, 100], mlp_hidden=[25, 100, 400], epochs=2,
+    "fig2": dict(P=30, P_eval=30, hidden=[25, 100], epochs=2,
                  mlp_epochs=5),
     "capacity": dict(N=30, hidden=30, layers=[1, 2], epochs=10, P_max=64),
     "stability": dict(hidden=100, P=30, P_eval=30, epochs=3),

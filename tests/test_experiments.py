@@ -15,7 +15,8 @@ from toolkit.results import read_csv
 _DATA = dict(dataset="prototypes", N=20, classes=3, P=8, P_eval=4, batch=4)
 TINY = {
     "fig3": dict(_DATA, hidden=12, epochs=1, lam=[0.0, 1.0], J_D=[0.0, 0.5]),
-    "fig2": dict(_DATA, hidden=[6, 12], mlp_hidden=[6, 24], epochs=1, mlp_epochs=2),
+    "fig2": dict(_DATA, hidden=[6, 12], epochs=1, mlp_epochs=2, validation=8, tune_epochs=1,
+                 tune_lambda_in=[1.0, 2.0], tune_theta_h=[0.9], tune_mlp_lr=[0.01, 0.1]),
     "capacity": dict(N=12, hidden=12, layers=[1, 2], epochs=10, batch=4, P0=2, P_max=16, seeds=1),
     "stability": dict(_DATA, hidden=12, epochs=2, J_D=[0.0, 0.5]),
 }
@@ -54,7 +55,13 @@ def test_experiment_writes_csv_png_and_resumes(tmp_path, name):
         assert {r["model"] for r in rows} == {"ours", "mlp"}
         ours = {r["H"]: r["params"] for r in rows if r["model"] == "ours"}
         assert ours[12] == 20 * 12 + 12 * 11 + 12 * 3
-        assert {r["H"]: r["params"] for r in rows if r["model"] == "mlp"}[24] == 20 * 24 + 24 * 3
+        mlp = {r["matched_to_H"]: (r["H"], r["params"]) for r in rows if r["model"] == "mlp"}
+        h = mlp[12][0]                                  # h^2 + 23 h = 408: h = 11.7 -> 12
+        assert h == 12 and mlp[12][1] == 20 * 12 + 12 * 12 + 12 * 3
+        tune = read_csv(tmp_path / "fig2_tuning.csv")
+        assert len(tune) == 4 and {t["model"] for t in tune} == {"ours", "mlp"}
+        best = max((t for t in tune if t["model"] == "mlp"), key=lambda t: t["validation_acc"])
+        assert all(r["settings"] == best["settings"] for r in rows if r["model"] == "mlp")
     if name == "capacity":
         assert [r["L"] for r in rows] == [1, 2]
         assert all(r["capacity"] >= 0 and r["capacity_total"] == 2 * r["capacity"] for r in rows)
@@ -76,6 +83,17 @@ def test_changed_option_recomputes_instead_of_reusing(tmp_path):
     run_experiment("stability", TINY["stability"], out=tmp_path)
     run_experiment("stability", {**TINY["stability"], "hidden": 10}, out=tmp_path)
     assert len(list((tmp_path / "tasks").glob("*.npz"))) == 4
+
+
+def test_mlp_width_matches_parameter_count():
+    from numerics.learning.baselines import MLPConfig
+    from numerics.learning.experiments import mlp_width
+    for N, P, layers in ((784, 355_200, 2), (100, 727_200, 2), (100, 50_000, 1)):
+        h = mlp_width(P, N, 10, layers)
+        got = MLPConfig(N=N, C=10, H=h, hidden_layers=layers).parameters
+        nxt = MLPConfig(N=N, C=10, H=h + 1, hidden_layers=layers).parameters
+        assert abs(got - P) <= abs(nxt - P) and abs(got - P) < nxt - got
+    assert mlp_width(355_200, 784, 10, 2) == 319          # sisyphus-darnn's MNIST H = 3000 match
 
 
 def test_capacity_search_doubling_then_bisection():

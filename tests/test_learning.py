@@ -305,7 +305,7 @@ def test_mlp_gradients_match_finite_differences():
     rng = np.random.default_rng(0)
     m = BinarizedMLP(MLPConfig(N=6, C=3, H=5, beta=0.5, dtype="float64"), rng)
     x, y = rng.standard_normal((4, 6)), np.array([0, 2, 1, 2])
-    _, _, gW1, gW2 = m.gradients(x, y)
+    _, _, (gW1, gW2) = m.gradients(x, y)
     W2 = m.W2.copy()
     num = np.zeros_like(W2)
     for i in np.ndindex(*W2.shape):                 # W2: the exact gradient of the loss
@@ -324,6 +324,47 @@ def test_mlp_gradients_match_finite_differences():
     p /= p.sum(axis=1, keepdims=True)
     p[np.arange(4), y] -= 1
     np.testing.assert_allclose(gW1, ((p / 4) @ m.W2 * 0.5).T @ x, atol=1e-12)
+
+
+def test_three_layer_mlp_straight_through_chain_and_sgd():
+    """Two binarised hidden layers (the v2 Fig. 2 baseline): the output gradient is exact (finite
+    differences), the hidden ones follow the straight-through chain written out by hand; one SGD
+    step with momentum and L2 is PyTorch's update."""
+    rng = np.random.default_rng(1)
+    cfg = MLPConfig(N=6, C=3, H=5, hidden_layers=2, beta=0.1, optimizer="sgd", lr=0.1, wd=0.01,
+                    momentum=0.9, init="xavier", dtype="float64")
+    m = BinarizedMLP(cfg, rng)
+    assert [W.shape for W in m.weights] == [(5, 6), (5, 5), (3, 5)]
+    assert cfg.parameters == 6 * 5 + 5 * 5 + 5 * 3
+    assert np.abs(m.W1).max() <= math.sqrt(6 / 11)
+    x, y = rng.standard_normal((4, 6)), np.array([0, 2, 1, 2])
+    loss, _, (g1, g2, g3) = m.gradients(x, y)
+    W3 = m.W3.copy()
+    num = np.zeros_like(W3)
+    for i in np.ndindex(*W3.shape):
+        for sgn in (1, -1):
+            m.W3[...] = W3
+            m.W3[i] += sgn * 1e-6
+            num[i] += sgn * m.gradients(x, y)[0] / 2e-6
+    m.W3[...] = W3
+    np.testing.assert_allclose(g3, num, atol=1e-8)
+    z1 = x @ m.W1.T
+    a1 = np.where(z1 >= 0, 1.0, -1.0)
+    z2 = a1 @ m.W2.T
+    a2 = np.where(z2 >= 0, 1.0, -1.0)
+    assert np.all(np.abs(0.1 * z1) < 1) and np.all(np.abs(0.1 * z2) < 1)
+    p = np.exp(a2 @ m.W3.T)
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(4), y] -= 1
+    d2 = (p / 4) @ m.W3 * 0.1
+    np.testing.assert_allclose(g2, d2.T @ a1, atol=1e-12)
+    np.testing.assert_allclose(g1, (d2 @ m.W2 * 0.1).T @ x, atol=1e-12)
+    before = [W.copy() for W in m.weights]
+    m.train_step(x, y)
+    for W0, W, g in zip(before, m.weights, (g1, g2, g3)):
+        np.testing.assert_allclose(W, W0 - 0.1 * (g + 0.01 * W0), atol=1e-12)   # m = g at t = 1
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        MLPConfig(N=2, C=2, optimizer="rmsprop")
 
 
 # ------------------------------------------------------------------------------ command line

@@ -32,6 +32,8 @@ from toolkit.checks import finite_scalar, integer
 from .model import ModelConfig, StepStats, pm1_labels
 
 __all__ = [
+    "INITS",
+    "OPTIMIZERS",
     "SURROGATES",
     "BinarizedMLP",
     "MLPConfig",
@@ -86,20 +88,33 @@ class _ConfigMixin:
 
 # ------------------------------------------------------------------------------- binarised MLP
 
+OPTIMIZERS = ("adamw", "sgd")
+INITS = ("uniform", "xavier")
+
+
 @dataclass(frozen=True)
 class MLPConfig(_ConfigMixin):
-    """Binarised MLP N -> H -> C (SPEC 13). AdamW: lr, wd (decoupled), betas, eps."""
+    """Binarised MLP N -> H (-> H ...) -> C (SPEC 13): ``hidden_layers`` binarised layers of width H.
+    ``hidden_layers = 1`` is C-BL's ``src/mlp.py``; 2 is the "binarized 3-layer perceptron" of the v2
+    Fig. 2 (sisyphus-darnn ``clipped-3layer-mlp``: three weight matrices, Xavier init, SGD with
+    momentum 0.9). Optimiser: ``adamw`` (lr, decoupled wd, betas, eps) or ``sgd`` (lr, momentum,
+    coupled L2 wd); init ``uniform`` (PyTorch's U(+-1/sqrt(fan_in))) or ``xavier`` (uniform,
+    +-sqrt(6/(fan_in + fan_out)))."""
 
     N: int
     C: int
     H: int = 200
+    hidden_layers: int = 1
     beta: float = 1.0
     surrogate: str = "square_tanh"
+    optimizer: str = "adamw"
     lr: float = 1e-3
     wd: float = 0.02
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    momentum: float = 0.9
+    init: str = "uniform"
     mup_base: int | None = None
     dtype: str = "float32"
 
@@ -107,18 +122,21 @@ class MLPConfig(_ConfigMixin):
         integer("N", self.N, 1)
         integer("C", self.C, 2)
         integer("H (hidden width)", self.H, 1)
+        integer("hidden_layers", self.hidden_layers, 1)
         for name in ("beta", "lr", "wd", "eps"):
             v = finite_scalar(name, getattr(self, name))
             if v < 0 or (name in ("beta", "eps") and v == 0):
                 raise ValueError(f"{name} must be {'> 0' if name in ('beta', 'eps') else '>= 0'}, "
                                  f"got {v!r}")
-        for name in ("beta1", "beta2"):
+        for name in ("beta1", "beta2", "momentum"):
             v = finite_scalar(name, getattr(self, name))
             if not 0 <= v < 1:
                 raise ValueError(f"{name} must lie in [0, 1), got {v!r}")
-        if self.surrogate not in SURROGATES:
-            raise ValueError(f"unknown surrogate {self.surrogate!r}; expected one of "
-                             f"{', '.join(SURROGATES)}")
+        for name, allowed in (("surrogate", SURROGATES), ("optimizer", OPTIMIZERS),
+                              ("init", INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of "
+                                 f"{', '.join(allowed)}")
         if self.mup_base is not None:
             integer("mup_base", self.mup_base, 1)
         if self.dtype not in ("float32", "float64"):
@@ -128,6 +146,17 @@ class MLPConfig(_ConfigMixin):
     def multiplier(self) -> float:
         return 1.0 if self.mup_base is None else self.mup_base / self.H
 
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """(fan_out, fan_in) of every weight matrix, input side first."""
+        widths = [self.N] + [self.H] * self.hidden_layers + [self.C]
+        return [(b, a) for a, b in zip(widths, widths[1:])]
+
+    @property
+    def parameters(self) -> int:
+        """Trainable parameters (no biases): N H + (hidden_layers - 1) H^2 + H C."""
+        return sum(a * b for a, b in self.shapes)
+
 
 def _sign_pm(z):
     """sign with sign(0) = +1 (SPEC 2), as +-1 of z's dtype."""
@@ -135,35 +164,50 @@ def _sign_pm(z):
 
 
 class BinarizedMLP:
-    """The binarised MLP of SPEC 13 trained by backprop with AdamW (see the module docstring)."""
-
-    _KEYS = ("W1", "W2", "m1", "v1", "m2", "v2", "t")
+    """The binarised MLP of SPEC 13 trained by backprop (see the module docstring and
+    :class:`MLPConfig`). Arrays: ``W1 .. W{k+1}`` (fan_out, fan_in), the optimiser moments ``m*``
+    (AdamW first moment or SGD velocity) and ``v*`` (AdamW second moment) and the step count ``t``."""
 
     def __init__(self, config: MLPConfig, rng: np.random.Generator | None = None, *,
                  arrays: dict | None = None):
         self.config = cfg = config
         dt = np.dtype(cfg.dtype)
         self.dtype = dt
+        n = len(cfg.shapes)
+        self._keys = ([f"W{i}" for i in range(1, n + 1)] + [f"{a}{i}" for i in range(1, n + 1)
+                                                             for a in ("m", "v")] + ["t"])
         if arrays is not None:
-            for k in self._KEYS:
+            missing = [k for k in self._keys if k not in arrays]
+            if missing:
+                raise ValueError(f"arrays lack {', '.join(missing)} for this config")
+            for k in self._keys:
                 setattr(self, k, np.array(arrays[k], dtype=np.int64 if k == "t" else dt))
             return
         if rng is None:
             raise ValueError("rng is required to initialise a BinarizedMLP")
-        b1, b2 = 1 / math.sqrt(cfg.N), 1 / math.sqrt(cfg.H)
-        self.W1 = rng.uniform(-b1, b1, (cfg.H, cfg.N)).astype(dt)
-        self.W2 = rng.uniform(-b2, b2, (cfg.C, cfg.H)).astype(dt)
-        self.m1, self.v1 = np.zeros_like(self.W1), np.zeros_like(self.W1)
-        self.m2, self.v2 = np.zeros_like(self.W2), np.zeros_like(self.W2)
+        for i, (fo, fi) in enumerate(cfg.shapes, 1):
+            b = 1 / math.sqrt(fi) if cfg.init == "uniform" else math.sqrt(6 / (fi + fo))
+            W = rng.uniform(-b, b, (fo, fi)).astype(dt)
+            setattr(self, f"W{i}", W)
+            setattr(self, f"m{i}", np.zeros_like(W))
+            setattr(self, f"v{i}", np.zeros_like(W))
         self.t = np.array(0, dtype=np.int64)
 
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return [getattr(self, f"W{i}") for i in range(1, len(self.config.shapes) + 1)]
+
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in self._KEYS}
+        return {k: getattr(self, k) for k in self._keys}
 
     def _forward(self, x):
-        z = x @ self.W1.T
-        a = _sign_pm(z)
-        return z, a, (a @ self.W2.T) * self.dtype.type(self.config.multiplier)
+        """(pre-activations z_l, activations a_l (a_0 = x), logits)."""
+        Ws = self.weights
+        zs, acts = [], [x]
+        for W in Ws[:-1]:
+            zs.append(acts[-1] @ W.T)
+            acts.append(_sign_pm(zs[-1]))
+        return zs, acts, (acts[-1] @ Ws[-1].T) * self.dtype.type(self.config.multiplier)
 
     def _adamw(self, W, g, m, v):
         cfg = self.config
@@ -177,15 +221,24 @@ class BinarizedMLP:
         vhat = v / (1 - cfg.beta2 ** t)
         W -= self.dtype.type(cfg.lr) * mhat / (np.sqrt(vhat) + self.dtype.type(cfg.eps))
 
+    def _sgd(self, W, g, m):
+        """PyTorch's SGD: g += wd W; m = momentum m + g; W -= lr m."""
+        cfg = self.config
+        if cfg.wd:
+            g = g + self.dtype.type(cfg.wd) * W
+        m *= self.dtype.type(cfg.momentum)
+        m += g
+        W -= self.dtype.type(cfg.lr) * m
+
     def gradients(self, x, y):
-        """(mean cross-entropy, correct predictions, dL/dW1, dL/dW2) of a batch, the W1 gradient
-        through the straight-through surrogate of sign (SPEC 13)."""
+        """(mean cross-entropy, correct predictions, [dL/dW1, ..., dL/dW{k+1}]) of a batch, through
+        the straight-through surrogate of sign in every hidden layer (SPEC 13)."""
         cfg = self.config
         dt = self.dtype
         x, y = _check_batch(x, y, cfg.N, cfg.C)
         x = x.astype(dt)
         B = x.shape[0]
-        z, a, logits = self._forward(x)
+        zs, acts, logits = self._forward(x)
         correct = int(np.count_nonzero(np.argmax(logits, axis=1) == y))
         shifted = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(shifted)
@@ -193,22 +246,31 @@ class BinarizedMLP:
         loss = float(np.mean(np.log(norm[:, 0]) - shifted[np.arange(B), y]))
         p /= norm
         p[np.arange(B), y] -= 1
-        g = p / dt.type(B) * dt.type(cfg.multiplier)                  # dL / d(a W2^T)
-        gW2 = g.T @ a
-        da = g @ self.W2
-        bz = dt.type(cfg.beta) * z
-        if cfg.surrogate == "square_tanh":                           # d clamp(beta z, -1, 1) / dz
-            dz = da * (dt.type(cfg.beta) * (np.abs(bz) < 1))
-        else:                                                        # d tanh(beta z) / dz
-            dz = da * (dt.type(cfg.beta) * (1 - np.tanh(bz) ** 2))
-        return loss, correct, dz.T @ x, gW2
+        g = p / dt.type(B) * dt.type(cfg.multiplier)                  # dL / d(a_k W^T)
+        Ws = self.weights
+        grads = [None] * len(Ws)
+        grads[-1] = g.T @ acts[-1]
+        for layer in range(len(Ws) - 2, -1, -1):
+            da = g @ Ws[layer + 1]
+            bz = dt.type(cfg.beta) * zs[layer]
+            if cfg.surrogate == "square_tanh":                       # d clamp(beta z, -1, 1) / dz
+                g = da * (dt.type(cfg.beta) * (np.abs(bz) < 1))
+            else:                                                    # d tanh(beta z) / dz
+                g = da * (dt.type(cfg.beta) * (1 - np.tanh(bz) ** 2))
+            grads[layer] = g.T @ acts[layer]
+        return loss, correct, grads
 
     def train_step(self, x, y, rng=None) -> StepStats:
-        """One AdamW step on the mean softmax cross-entropy of the batch (straight-through sign)."""
-        _, correct, gW1, gW2 = self.gradients(x, y)
+        """One optimiser step on the mean softmax cross-entropy of the batch (straight-through
+        sign)."""
+        _, correct, grads = self.gradients(x, y)
         self.t = np.array(int(self.t) + 1, dtype=np.int64)
-        self._adamw(self.W1, gW1, self.m1, self.v1)
-        self._adamw(self.W2, gW2, self.m2, self.v2)
+        for i, g in enumerate(grads, 1):
+            W, m = getattr(self, f"W{i}"), getattr(self, f"m{i}")
+            if self.config.optimizer == "adamw":
+                self._adamw(W, g, m, getattr(self, f"v{i}"))
+            else:
+                self._sgd(W, g, m)
         return StepStats(n=len(y), hidden_unstable=_NAN, readout_unstable=_NAN, flip=_NAN,
                          fit_correct=correct)
 

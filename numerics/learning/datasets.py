@@ -376,6 +376,18 @@ class Dataset:
     def n_test(self) -> int:
         return int(self.x_test.shape[0])
 
+    def validation_split(self, n: int) -> Dataset:
+        """The last ``n`` training items as the evaluation set and the others as the training set
+        (the test set is dropped): for tuning hyperparameters without looking at the test set."""
+        n = integer("validation items", n, 1)
+        if n >= self.n_train:
+            raise ValueError(f"validation split of {n} items leaves no training items "
+                             f"({self.n_train} in all)")
+        k = self.n_train - n
+        return Dataset(self.name, self.x_train[:k], self.y_train[:k], self.x_train[k:],
+                       self.y_train[k:], self.n_classes, {**self.meta, "validation_split": n},
+                       self.extras)
+
     def __repr__(self) -> str:
         return (f"Dataset({self.name!r}, train {self.x_train.shape} {self.x_train.dtype}, "
                 f"test {self.x_test.shape}, {self.n_classes} classes)")

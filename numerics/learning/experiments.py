@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import json
 import sys
 from dataclasses import fields as dc_fields
@@ -105,8 +106,10 @@ DEFAULTS: dict[str, dict] = {
                  lam_at_J_D=[], lambda_in=[2.0], eval_train=None, probe_every=None,
                  probe_items=1000),
     "fig2": dict(dataset="entangled-mnist", N=100, classes=None, P=200, P_eval=100,
-                 hidden=[25, 50, 100, 200, 400], mlp_hidden=[25, 50, 100, 200, 400, 800], epochs=5,
-                 mlp_epochs=20, batch=16, seeds=1),
+                 hidden=[25, 100, 400], mlp_layers=2, input="raw", epochs=3, mlp_epochs=3,
+                 batch=16, seeds=1, validation=None, tune_epochs=2, tune_hidden=None,
+                 tune_lambda_in=[0.5, 1.0, 2.0], tune_theta_h=[0.5, 0.9],
+                 tune_mlp_lr=[0.002, 0.005, 0.02]),
     "capacity": dict(dataset="random", N=50, classes=2, hidden=50, layers=[1, 2, 3], lam=1.0,
                      J_D=0.5, T=7, epochs=200, batch=8, seeds=2, P0=4, P_max=512),
     "stability": dict(dataset="entangled-mnist", N=100, classes=None, P=100, P_eval=100, hidden=400,
@@ -117,16 +120,17 @@ FULL: dict[str, dict] = {
                  lam=list(np.round(np.linspace(0, 5, 11), 10)),
                  J_D=list(np.round(np.linspace(0, 1, 11), 10)), lambda_in=[2.0, 5.0],
                  eval_train=10000),
-    "fig2": dict(P=None, P_eval=None, hidden=[100, 200, 400, 800, 1600],
-                 mlp_hidden=[200, 400, 800, 1600, 3200, 6400], epochs=20, mlp_epochs=100, seeds=5),
+    "fig2": dict(P=None, P_eval=None, hidden=[100, 200, 400, 800], epochs=20, mlp_epochs=20,
+                 seeds=5, validation=10000, tune_epochs=5,
+                 tune_mlp_lr=[0.001, 0.002, 0.005, 0.01, 0.02]),
     "capacity": dict(N=100, hidden=100, layers=[1, 2, 3, 4], epochs=500, seeds=5, P_max=4096),
     "stability": dict(P=None, P_eval=None, hidden=1600, epochs=20, seeds=3, J_D=[0.0, 0.5]),
 }
 _FULL_TEXT = {
     "fig3": "E3: H 1600, full 60k/10k, 30 epochs, 3 seeds, lam 0:5:11, J-D 0:1:11, lambda-in 2,5, "
             "eval-train 10000",
-    "fig2": "E2: full 60k/10k, ours H 100..1600 (20 epochs, preset by dataset), MLP H 200..6400 "
-            "(100 epochs), 5 seeds",
+    "fig2": "E2: full 60k/10k, ours H 100..800 (one layer), the matched 3-layer binarised MLP, "
+            "20 epochs each, tuned on a 10k validation split, 5 seeds",
     "capacity": "E9: N 100, H 100, L 1..4, 500 epochs, 5 seeds, P-max 4096",
     "stability": "H 1600, full 60k/10k, 20 epochs (1layer_largeP), J-D 0,0.5, 3 seeds",
 }
@@ -148,21 +152,25 @@ def _load(dataset: str, data_opts: dict, dtype: str):
 
 def _n_params(spec: dict) -> int:
     if spec["model"] == "mlp":
-        c = spec["config"]
-        return int(c["N"] * c["H"] + c["H"] * c["C"])
+        return MLPConfig.from_dict(spec["config"]).parameters
     return count_parameters(ModelConfig.from_dict(spec["config"]))
 
 
 def train_task(seed: np.random.SeedSequence, *, spec: dict, dataset: str, data_opts: dict,
                epochs: int, batch: int, eval_train: int | None = None,
-               probe_every: int | None = None, probe_items: int = 1000) -> dict:
+               probe_every: int | None = None, probe_items: int = 1000,
+               validation: int | None = None) -> dict:
     """One training run (a :func:`toolkit.sweep.run_sweep` function): build ``spec`` (as
     :func:`numerics.learning.train.build`), initialise with child (0,) of ``seed``, train with child
     (1,) for ``epochs`` epochs; return the per-epoch history as arrays (row 0 = before training), the
     number of trainable parameters and the number of test items. ``eval_train`` limits the per-epoch
     training-set evaluation to its first items; ``probe_every`` adds the within-training learning
-    curve (``probe_step``, ``probe_epoch``, ``probe_test_acc``; :func:`numerics.learning.train.fit`)."""
+    curve (``probe_step``, ``probe_epoch``, ``probe_test_acc``; :func:`numerics.learning.train.fit`).
+    ``validation``: train on all but the last K training items and evaluate on those K instead of
+    the test set (:meth:`numerics.learning.datasets.Dataset.validation_split`)."""
     data = _load(dataset, data_opts, spec["config"].get("dtype", "float32"))
+    if validation:
+        data = data.validation_split(validation)
     model = build(spec, np.random.default_rng(_child(seed, 0)))
     eval_seed = int(_child(seed, 2).generate_state(1)[0])
     probes: list[dict] = []
@@ -268,7 +276,8 @@ def _data_opts(o: dict, rep: int) -> dict:
     if name == "entangled-mnist":
         opts.update(N=o["N"], P=o["P"], P_eval=o["P_eval"])
     elif name in ("mnist", "fashion-mnist", "fmnist") or name.startswith("idx:"):
-        opts.update(project=True, binarize=True, P=o["P"], P_eval=o["P_eval"])
+        projected = o.get("input", "projected") == "projected"
+        opts.update(project=projected, binarize=projected, P=o["P"], P_eval=o["P_eval"])
     elif name == "prototypes":
         opts.update(N=o["N"], C=o["classes"] or 10, P=o["P"], P_eval=o["P_eval"] or 0)
     elif name == "random":
@@ -375,31 +384,88 @@ _ONSET_COLUMNS = ("lambda_in", "along", "J_D", "lam", "value", "se", "lo", "hi",
                   "points", "seeds")
 
 
+def mlp_width(params: int, N: int, C: int, hidden_layers: int) -> int:
+    """The width h of a binarised MLP N -> h (-> h ...) -> C with (about) ``params`` weights:
+    (hidden_layers - 1) h^2 + (N + C) h = params, rounded (at least 1)."""
+    a, b = hidden_layers - 1, N + C
+    h = params / b if a == 0 else (-b + math.sqrt(b * b + 4 * a * params)) / (2 * a)
+    return max(1, int(round(h)))
+
+
+def _fig2_configs(o, N, C, kind: str) -> list[dict]:
+    """The tuning grid of one model: ours = the dataset's preset with λ_in scaled by
+    ``tune_lambda_in`` and θ_h from ``tune_theta_h``; the MLP = SGD (momentum 0.9, Xavier, no decay)
+    at each learning rate of ``tune_mlp_lr``. Each entry: the config's keyword overrides."""
+    if kind == "ours":
+        base = _preset_kw(_PRESET_BY_DATASET.get(o["dataset"].strip().lower(), "1layer_largeP"))
+        return [dict(base, lambda_in=base["lambda_in"] * float(f), theta_h=float(t))
+                for f in o["tune_lambda_in"] for t in o["tune_theta_h"]]
+    return [dict(hidden_layers=o["mlp_layers"], optimizer="sgd", momentum=0.9, wd=0.0,
+                 init="xavier", lr=float(lr)) for lr in o["tune_mlp_lr"]]
+
+
+def _fig2_spec(kind, N, C, H, kw) -> dict:
+    cfg = _ours_config(N, C, H, 1, kw) if kind == "ours" else MLPConfig(N=N, C=C, H=H, **kw).to_dict()
+    return {"model": kind, "config": cfg}
+
+
 def _run_fig2(o, executor, out: Path):
-    preset = _PRESET_BY_DATASET.get(o["dataset"].strip().lower(), "1layer_largeP")
-    kw = _preset_kw(preset)
+    N, C, opts0 = _shape(o, 0)
+    widths = [int(H) for H in o["hidden"]]
+    ours_params = {H: count_parameters(ModelConfig(N=N, C=C, H=H)) for H in widths}
+    matched = {H: mlp_width(P, N, C, o["mlp_layers"]) for H, P in ours_params.items()}
+    chosen = {}
+    tune_rows = []
+    if o["validation"]:
+        # stage 1: each model's settings from a grid on a validation split of the training set
+        H_t = int(o["tune_hidden"] or widths[len(widths) // 2])
+        width = {"ours": H_t, "mlp": mlp_width(count_parameters(ModelConfig(N=N, C=C, H=H_t)), N, C,
+                                                o["mlp_layers"])}
+        tasks, meta = [], []
+        for kind in ("ours", "mlp"):
+            for i, kw in enumerate(_fig2_configs(o, N, C, kind)):
+                params = dict(spec=_fig2_spec(kind, N, C, width[kind], kw), dataset=o["dataset"],
+                              data_opts=opts0, epochs=o["tune_epochs"], batch=o["batch"],
+                              validation=o["validation"])
+                key = _key(f"tune_{kind}_{i}", params)
+                tasks.append(Task(key, params))
+                meta.append((key, kind, kw))
+        res = run_sweep(train_task, tasks, out, seed=o["seed"], executor=executor,
+                        quiet=o["quiet"], desc="fig2 tuning")
+        for key, kind, kw in meta:
+            acc = _last(res[key], "test_acc")
+            tune_rows.append(dict(model=kind, H=width[kind], settings=json.dumps(kw, sort_keys=True),
+                                  validation_acc=acc))
+            if kind not in chosen or acc > chosen[kind][1]:
+                chosen[kind] = (kw, acc)
+        write_csv(out / "fig2_tuning.csv", tune_rows, params=_record(o), seed=o["seed"])
+    else:
+        chosen = {kind: (_fig2_configs(o, N, C, kind)[0] if kind == "mlp" else
+                         _preset_kw(_PRESET_BY_DATASET.get(o["dataset"].strip().lower(),
+                                                           "1layer_largeP")), float("nan"))
+                  for kind in ("ours", "mlp")}
+    # stage 2: the width scan with the chosen settings, on the test set, every seed
     tasks, meta = [], []
     for rep in range(o["seeds"]):
-        N, C, opts = _shape(o, rep)
-        for kind, widths, epochs in (("ours", o["hidden"], o["epochs"]),
-                                     ("mlp", o["mlp_hidden"], o["mlp_epochs"])):
-            for H in widths:
-                H = int(H)
-                cfg = (_ours_config(N, C, H, 1, kw) if kind == "ours"
-                       else MLPConfig(N=N, C=C, H=H).to_dict())
-                params = dict(spec={"model": kind, "config": cfg}, dataset=o["dataset"],
+        _, _, opts = _shape(o, rep)
+        for H in widths:
+            for kind, h, epochs in (("ours", H, o["epochs"]), ("mlp", matched[H], o["mlp_epochs"])):
+                params = dict(spec=_fig2_spec(kind, N, C, h, chosen[kind][0]), dataset=o["dataset"],
                               data_opts=opts, epochs=epochs, batch=o["batch"])
-                key = _key(f"{kind}_H={H}_r{rep}", params)
+                key = _key(f"{kind}_H={h}_r{rep}", params)
                 tasks.append(Task(key, params))
-                meta.append((key, kind, H, rep, epochs))
+                meta.append((key, kind, h, H, rep, epochs))
     res = run_sweep(train_task, tasks, out, seed=o["seed"], executor=executor, quiet=o["quiet"],
                     desc="fig2")
     rows = []
-    for key, kind, H, rep, epochs in meta:
+    for key, kind, h, H, rep, epochs in meta:
         r = res[key]
-        rows.append(dict(dataset=o["dataset"], model=kind, H=H, seed=rep, params=int(r["params"]),
-                         epochs=epochs, final_train_acc=_last(r, "train_acc"),
-                         final_test_acc=_last(r, "test_acc"), max_test_acc=_nanmax(r, "test_acc"),
+        rows.append(dict(dataset=o["dataset"], input=o.get("input", ""), model=kind, H=h,
+                         matched_to_H=H, seed=rep, params=int(r["params"]), epochs=epochs,
+                         final_train_acc=_last(r, "train_acc"), final_test_acc=_last(r, "test_acc"),
+                         max_test_acc=_nanmax(r, "test_acc"),
+                         validation_acc=chosen[kind][1],
+                         settings=json.dumps(chosen[kind][0], sort_keys=True),
                          train_seconds=float(np.sum(r["seconds"]))))
     return rows
 
@@ -492,7 +558,8 @@ def run_experiment(name: str, options: dict | None = None, *, out=None, executor
     for k in ("P", "P_eval"):
         if o.get(k) == "all":                     # --P all: the full split
             o[k] = None
-    for k in ("lam", "J_D", "hidden", "mlp_hidden", "layers", "lam_at_J_D", "lambda_in"):
+    for k in ("lam", "J_D", "hidden", "mlp_hidden", "layers", "lam_at_J_D", "lambda_in",
+              "tune_lambda_in", "tune_theta_h", "tune_mlp_lr"):
         if isinstance(o.get(k), np.ndarray):
             o[k] = [float(v) for v in o[k]]
     _check(name, o)
@@ -511,7 +578,7 @@ def _check(name: str, o: dict) -> None:
                 continue
             if float(v) != int(v) or int(v) < 1:
                 raise UsageError(f"{label} must be positive integers, got {v!r}")
-    for key, label in (("hidden", "--hidden"), ("mlp_hidden", "--mlp-hidden"),
+    for key, label in (("hidden", "--hidden"),
                        ("layers", "--layers"), ("epochs", "--epochs"), ("seeds", "--seeds"),
                        ("batch", "--batch"), ("P", "--P"), ("P_eval", "--P-eval"), ("N", "--N")):
         if key in o:
@@ -584,11 +651,30 @@ def _parser() -> ArgumentParser:
                            help="one curve per J_D")
         if name == "fig2":
             s.add_argument("--hidden", type=grid_type("--hidden", 1), default=None,
-                           help="widths H of our model")
-            s.add_argument("--mlp-hidden", dest="mlp_hidden", type=grid_type("--mlp-hidden", 1),
-                           default=None, help="widths of the binarised MLP")
+                           help="widths H of our model (the MLP's widths match its parameters)")
+            s.add_argument("--mlp-layers", dest="mlp_layers", type=positive_int, default=None,
+                           help="binarised hidden layers of the MLP (2: the '3-layer perceptron')")
             s.add_argument("--mlp-epochs", dest="mlp_epochs", type=positive_int, default=None,
                            help="MLP epochs")
+            s.add_argument("--input", choices=("raw", "projected"), default=None,
+                           help="mnist / fashion-mnist: raw pixels/255 (v2, default) or the C-BL "
+                                "784 x 784 projection + sign")
+            s.add_argument("--validation", type=nonneg_int, default=None,
+                           help="tune both models on the last K training items first (0: no "
+                                "tuning, the presets; default 0, --full 10000)")
+            s.add_argument("--tune-epochs", dest="tune_epochs", type=positive_int, default=None,
+                           help="epochs of each tuning run")
+            s.add_argument("--tune-hidden", dest="tune_hidden", type=positive_int, default=None,
+                           help="our width for tuning (default: the middle of --hidden)")
+            s.add_argument("--tune-lambda-in", dest="tune_lambda_in",
+                           type=grid_type("--tune-lambda-in", 0.0), default=None,
+                           help="factors of the preset's λ_in tried when tuning ours")
+            s.add_argument("--tune-theta-h", dest="tune_theta_h",
+                           type=grid_type("--tune-theta-h"), default=None,
+                           help="hidden thresholds θ_h tried when tuning ours")
+            s.add_argument("--tune-mlp-lr", dest="tune_mlp_lr",
+                           type=grid_type("--tune-mlp-lr", 0.0), default=None,
+                           help="MLP learning rates tried (SGD, momentum 0.9)")
         if name == "capacity":
             s.add_argument("--hidden", type=positive_int, default=None, help="width H of every layer")
             s.add_argument("--layers", type=grid_type("--layers", 1), default=None,

@@ -52,6 +52,8 @@ from toolkit.results import read_npz, write_csv, write_json, write_npz
 
 from . import datasets
 from .baselines import (
+    INITS,
+    OPTIMIZERS,
     SURROGATES,
     BinarizedMLP,
     MLPConfig,
@@ -134,7 +136,8 @@ _MODEL_ARGS = {"J_D": "J_D", "lam": "lam", "lambda_int": "lambda_int", "lambda_i
                "double": "double", "p_update": "p_update", "label_encoding": "label_encoding",
                "dtype": "dtype", "tie_init": "tie_init"}
 _MLP_ARGS = {"mlp_beta": "beta", "mlp_surrogate": "surrogate", "mlp_lr": "lr", "mlp_wd": "wd",
-             "mlp_mup_base": "mup_base"}
+             "mlp_mup_base": "mup_base", "mlp_layers": "hidden_layers",
+             "mlp_optimizer": "optimizer", "mlp_momentum": "momentum", "mlp_init": "init"}
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -407,6 +410,11 @@ def _parser():
     b.add_argument("--mlp-lr", type=float, default=None, help="AdamW learning rate (1e-3)")
     b.add_argument("--mlp-wd", type=float, default=None, help="AdamW weight decay (0.02)")
     b.add_argument("--mlp-mup-base", type=int, default=None, help="muP readout base width (off)")
+    b.add_argument("--mlp-layers", type=positive_int, default=None,
+                   help="binarised hidden layers (1; 2 = the v2 Fig. 2 '3-layer perceptron')")
+    b.add_argument("--mlp-optimizer", choices=OPTIMIZERS, default=None, help="adamw")
+    b.add_argument("--mlp-momentum", type=float, default=None, help="SGD momentum (0.9)")
+    b.add_argument("--mlp-init", choices=INITS, default=None, help="uniform")
     return p
 
 
@@ -512,7 +520,7 @@ def _summary(history: list[dict], spec: dict, model) -> dict:
     if isinstance(model, Model):
         out["trainable_parameters"] = count_parameters(model.config)
     elif isinstance(model, BinarizedMLP):
-        out["trainable_parameters"] = int(model.W1.size + model.W2.size)
+        out["trainable_parameters"] = int(model.config.parameters)
     else:
         out["trainable_parameters"] = int(model.W.size)
     return out
