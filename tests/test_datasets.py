@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from numerics.learning import datasets as D
+from numerics.learning import sources as S
 from numerics.learning.idx import IDXError, parse_idx, read_idx, to_idx_bytes, write_idx
 from toolkit.cli import run
 
@@ -161,9 +162,9 @@ def test_in_memory_cache(tiny):
     d, arrays, md5 = tiny
     D.clear_cache()
     D.load("mnist", root=d, checksums=md5)
-    hits = D._read_cached.cache_info().hits
+    hits = S._read_cached.cache_info().hits
     ds = D.load("mnist", root=d, checksums=md5)
-    assert D._read_cached.cache_info().hits == hits + 4
+    assert S._read_cached.cache_info().hits == hits + 4
     ds.x_train[0, 0] = -1.0                               # the caller's copy, not the cache
     assert D.load("mnist", root=d, checksums=md5).x_train[0, 0] >= 0
     new = arrays["train-labels"].copy()
@@ -309,8 +310,8 @@ def test_idx_directory_with_prefixes_and_label_remap(tmp_path):
 
 @pytest.fixture
 def no_system_data(monkeypatch, tmp_path):
-    monkeypatch.setattr(D, "_system_dir", lambda name: (None, f"system copy of {name} (absent)"))
-    monkeypatch.delenv(D.ENV_VAR, raising=False)
+    monkeypatch.setattr(S, "_system_dir", lambda name: (None, f"system copy of {name} (absent)"))
+    monkeypatch.delenv(S.ENV_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
@@ -340,9 +341,9 @@ def test_search_order_env_var_and_cache(no_system_data, monkeypatch, tmp_path):
     md5 = _write_tiny(tmp_path / "cache" / "dynlearn-toolkit" / "mnist", arrays)
     assert D.load("mnist", checksums=md5).meta["source"] == "download cache"
     md5b = _write_tiny(tmp_path / "env" / "mnist", _tiny_arrays(seed=7))
-    monkeypatch.setenv(D.ENV_VAR, str(tmp_path / "env"))
+    monkeypatch.setenv(S.ENV_VAR, str(tmp_path / "env"))
     ds = D.load("mnist", checksums=md5b)
-    assert ds.meta["source"] == f"${D.ENV_VAR}"
+    assert ds.meta["source"] == f"${S.ENV_VAR}"
 
 
 def test_unknown_dataset_and_option():

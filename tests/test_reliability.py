@@ -36,8 +36,8 @@ _WRAPPER = """
 import importlib, os, signal, sys, tempfile
 patch, module, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 if patch == "hide-system-data":
-    from numerics.learning import datasets as D
-    D._system_dir = lambda name: (None, f"system copy of {name} (hidden by the test)")
+    from numerics.learning import sources as S
+    S._system_dir = lambda name: (None, f"system copy of {name} (hidden by the test)")
 elif patch == "permission-denied":
     def mkstemp(*a, dir=None, **k):
         raise PermissionError(13, "Permission denied", str(dir))
@@ -122,11 +122,11 @@ def test_bad_numbers_on_the_command_line(tmp_path, args, fragment):
 def test_bad_numbers_are_refused_before_the_data_are_looked_up(tmp_path, monkeypatch, capsys, args,
                                                                fragment):
     """On a machine without the datasets (issue 17) a bad number is still reported as such."""
-    from numerics.learning import datasets, train
+    from numerics.learning import datasets, sources, train
     from toolkit.cli import run
-    monkeypatch.setattr(datasets, "_system_dir", lambda name: (None, "hidden by the test"))
+    monkeypatch.setattr(sources, "_system_dir", lambda name: (None, "hidden by the test"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv(datasets.ENV_VAR, raising=False)
+    monkeypatch.delenv(sources.ENV_VAR, raising=False)
     assert not datasets.status("entangled-mnist")["available"]
     assert run(train.main, [*args, "--out", str(tmp_path / "out")], prog="train") == 2
     err = capsys.readouterr().err.strip().splitlines()
