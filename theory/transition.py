@@ -34,6 +34,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import large_deviation as LD
+from .saddle_tools import LDResult, along_d
 
 
 class _YScan:
@@ -42,9 +43,9 @@ class _YScan:
     def __init__(self, d, J_D, kappa, init, solve_kw):
         self.d, self.J_D, self.kappa, self.last = d, J_D, kappa, init
         self.kw = {"max_iter": 150, "collapse": COLLAPSE_T, **solve_kw}
-        self.cache: dict[float, LD.LDResult] = {}
+        self.cache: dict[float, LDResult] = {}
 
-    def __call__(self, y) -> LD.LDResult:
+    def __call__(self, y) -> LDResult:
         if y not in self.cache:
             r = LD.solve(self.d, y, self.J_D, kappa=self.kappa, init=self.last, **self.kw)
             self.cache[y] = r
@@ -75,7 +76,7 @@ class Densest:
     internal_entropy: float
     frozen: bool
     converged: bool
-    result: LD.LDResult | None = None
+    result: LDResult | None = None
     evaluations: int = 0
     message: str = ""
 
@@ -180,7 +181,7 @@ def densest_curve(d_grid, J_D, kappa=0.0, *, refine=2, **kw) -> list[Densest]:
         if not r.converged:
             ended.append(d)
         return r, (r.result if r.converged else init)
-    return LD.along_d(d_grid, at)
+    return along_d(d_grid, at)
 
 
 @dataclass

@@ -38,10 +38,20 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" to an option's help only when the help does not state its default itself
+    and there is one to state (not None, not a flag's False): one default per option, never two."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
 def make_parser(prog: str, description: str, *, out: str | None = None, seed: int | None = None,
                 quiet: bool = True) -> ArgumentParser:
-    p = ArgumentParser(prog=prog, description=description,
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = ArgumentParser(prog=prog, description=description, formatter_class=HelpFormatter)
     if out is not None:
         p.add_argument("--out", default=out, help="output directory")
     if seed is not None:

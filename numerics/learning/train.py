@@ -4,8 +4,8 @@
         perceptron] [--dataset entangled-mnist] [--P 100] [--P-eval 100] [--layers 1] [--hidden 200]
         [--J-D 0.5] [--lam 0] [--epochs 2] [--seed 17] [--out DIR] [--resume] [--quiet] ...
 
-Defaults finish in seconds (entangled MNIST, 100 items per class for training and for testing, H = 200,
-2 epochs, the clean ``pm1`` label encoding). ``--config 1layer_largeP`` (and the other presets of
+Defaults finish in well under a minute (entangled MNIST, the full 60k/10k split, H = 200, 2 epochs, the
+clean ``pm1`` label encoding); ``--P`` / ``--P-eval`` take a subset (items per class). ``--config 1layer_largeP`` (and the other presets of
 SPEC 11.6, see ``--list-configs``) sets everything a C-BL paper run used (``bl`` encoding, full data);
 options given explicitly on the command line override the preset.
 
@@ -122,7 +122,7 @@ _PRESET_NOTES = {
 }
 
 # defaults of the quick run (what --config would otherwise provide)
-_RUN_DEFAULTS = dict(dataset="entangled-mnist", N=100, P=100, P_eval=100, classes=None,
+_RUN_DEFAULTS = dict(dataset="entangled-mnist", N=100, P=None, P_eval=None, classes=None,
                      flip_p=0.35, project=None, binarize=False, hidden=200, layers=1, epochs=2,
                      batch=16, seed=17)
 # ModelConfig fields settable from the command line: argparse dest -> field
@@ -329,6 +329,8 @@ def _parser():
     p = make_parser(_CLI, "Train the local learning rule of SPEC 11 (or a SPEC 13 baseline) and write "
                           "per-epoch accuracies, unstable fractions and timings.",
                     out="results/learning/run", seed=None)
+    p.epilog = ("Presets (--config NAME, the paper's settings; explicit options override them): "
+                + "; ".join(f"{k}: {v}" for k, v in _PRESET_NOTES.items()) + ".")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=nonneg_int, default=None, help="random seed (default 17)")
     g.add_argument("--config", default=None, choices=sorted(PRESETS), metavar="PRESET",
@@ -346,9 +348,10 @@ def _parser():
     d.add_argument("--dataset", default=None, help="entangled-mnist (default), mnist, fashion-mnist, "
                                                    "prototypes, random, idx:DIR")
     d.add_argument("--P", type=_p_type, default=None,
-                   help="training items per class ('all' for the full set; default 100)")
+                   help="training items per class, or 'all' (default: all, the full training set; "
+                        "a preset may set it)")
     d.add_argument("--P-eval", dest="P_eval", type=_p_type, default=None,
-                   help="test items per class ('all'; default 100)")
+                   help="test items per class, or 'all' (default: all)")
     d.add_argument("--N", type=positive_int, default=None,
                    help="input dimension of entangled-mnist / prototypes / random (default 100)")
     d.add_argument("--classes", type=positive_int, default=None,
@@ -358,7 +361,7 @@ def _parser():
     d.add_argument("--project", type=_project_type, default=None,
                    help="mnist / fashion-mnist / idx: Gaussian projection ('square' or a dimension)")
     d.add_argument("--binarize", action="store_true", default=None, help="sign of the (projected) input")
-    d.add_argument("--no-binarize", dest="binarize", action="store_false",
+    d.add_argument("--no-binarize", dest="binarize", action="store_false", default=None,
                    help="keep the (projected) input real-valued (overrides a preset)")
     m = p.add_argument_group("architecture (SPEC 3.4)")
     m.add_argument("--layers", type=int, default=None, help="hidden layers L (default 1)")
@@ -380,41 +383,43 @@ def _parser():
                    help="hidden layers fed by the input (first)")
     m.add_argument("--tie-init", dest="tie_init", action="store_true", default=None,
                    help="draw W_out from the W_back Gaussians (older C-BL)")
-    m.add_argument("--dtype", choices=("float32", "float64"), default=None, help="float32")
+    m.add_argument("--dtype", choices=("float32", "float64"), default=None, help="float type of the weights (default float32)")
     r = p.add_argument_group("learning rule (SPEC 11)")
-    r.add_argument("--lr-J", dest="lr_J", type=float, default=None, help="0.005")
-    r.add_argument("--lr-W", dest="lr_W", type=float, default=None, help="0.1")
-    r.add_argument("--lr-in", dest="lr_in", type=float, default=None, help="0.03")
-    r.add_argument("--wd-J", dest="wd_J", type=float, default=None, help="0.005")
-    r.add_argument("--wd-W", dest="wd_W", type=float, default=None, help="0.005")
-    r.add_argument("--wd-in", dest="wd_in", type=float, default=None, help="0")
+    r.add_argument("--lr-J", dest="lr_J", type=float, default=None, help="learning rate of J (default 0.005)")
+    r.add_argument("--lr-W", dest="lr_W", type=float, default=None, help="learning rate of W_out (default 0.1)")
+    r.add_argument("--lr-in", dest="lr_in", type=float, default=None, help="learning rate of W_in (default 0.03)")
+    r.add_argument("--wd-J", dest="wd_J", type=float, default=None, help="weight decay of J (default 0.005)")
+    r.add_argument("--wd-W", dest="wd_W", type=float, default=None, help="weight decay of W_out (default 0.005)")
+    r.add_argument("--wd-in", dest="wd_in", type=float, default=None, help="weight decay of W_in (default 0)")
     r.add_argument("--lr-skip", dest="lr_skip", type=float, default=None,
                    help="skip readouts' rate (0.1, as lr-W)")
     r.add_argument("--wd-skip", dest="wd_skip", type=float, default=None,
                    help="skip readouts' decay (0.005)")
-    r.add_argument("--theta-h", dest="theta_h", type=float, default=None, help="0.9")
-    r.add_argument("--theta-out", dest="theta_out", type=float, default=None, help="3.0")
+    r.add_argument("--theta-h", dest="theta_h", type=float, default=None, help="hidden margin theta_h (default 0.9)")
+    r.add_argument("--theta-out", dest="theta_out", type=float, default=None, help="readout margin theta_out (default 3.0)")
     r.add_argument("--threshold", choices=THRESHOLDS, default=None,
                    help="bl: theta_h + J_D (+ lam); dx: theta_h on the full field (bl)")
     r.add_argument("--T", type=int, default=None, help="sweeps per phase (5)")
     r.add_argument("--T-eval", dest="T_eval", type=int, default=None, help="inference sweeps (T)")
-    r.add_argument("--p-update", dest="p_update", type=float, default=None, help="1.0")
+    r.add_argument("--p-update", dest="p_update", type=float, default=None, help="probability that a unit updates in a sweep (default 1.0)")
     r.add_argument("--double", dest="double", action="store_true", default=None,
                    help="double dynamics: T free sweeps after the clamped phase (default on)")
-    r.add_argument("--no-double", dest="double", action="store_false")
+    r.add_argument("--no-double", dest="double", action="store_false", default=None,
+                   help="no free phase after the clamped one")
     r.add_argument("--label-encoding", dest="label_encoding", default=None,
                    help=f"{' | '.join(ENCODINGS)} (pm1)")
     b = p.add_argument_group("binarised MLP baseline (--model mlp)")
     b.add_argument("--mlp-beta", type=float, default=None, help="surrogate slope beta (1)")
-    b.add_argument("--mlp-surrogate", choices=SURROGATES, default=None, help="square_tanh")
+    b.add_argument("--mlp-surrogate", choices=SURROGATES, default=None,
+                   help="straight-through surrogate of sign (default square_tanh)")
     b.add_argument("--mlp-lr", type=float, default=None, help="AdamW learning rate (1e-3)")
     b.add_argument("--mlp-wd", type=float, default=None, help="AdamW weight decay (0.02)")
     b.add_argument("--mlp-mup-base", type=int, default=None, help="muP readout base width (off)")
     b.add_argument("--mlp-layers", type=positive_int, default=None,
                    help="binarised hidden layers (1; 2 = the v2 Fig. 2 '3-layer perceptron')")
-    b.add_argument("--mlp-optimizer", choices=OPTIMIZERS, default=None, help="adamw")
+    b.add_argument("--mlp-optimizer", choices=OPTIMIZERS, default=None, help="optimiser (default adamw)")
     b.add_argument("--mlp-momentum", type=float, default=None, help="SGD momentum (0.9)")
-    b.add_argument("--mlp-init", choices=INITS, default=None, help="uniform")
+    b.add_argument("--mlp-init", choices=INITS, default=None, help="initialisation (default uniform)")
     return p
 
 
@@ -427,6 +432,9 @@ def _resolve(args) -> dict:
         val[key] = given if given is not None else preset.get(key, default)
         if val[key] == "all":                # --P all / --P-eval all: the full split
             val[key] = None
+        elif (key in ("P", "P_eval") and given is None and key not in preset
+              and str(val["dataset"]).strip().lower() in ("prototypes", "random")):
+            val[key] = 100                       # synthetic sets have no "full" size
     model_kw = {}
     for dest, field in _MODEL_ARGS.items():
         given = getattr(args, dest)
