@@ -18,7 +18,6 @@ figure and the verdicts. ``python -m validation.report --components chain,traini
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
