@@ -85,6 +85,29 @@ def test_changed_option_recomputes_instead_of_reusing(tmp_path):
     assert len(list((tmp_path / "tasks").glob("*.npz"))) == 4
 
 
+def test_capacity_scan(tmp_path):
+    o = dict(N=12, hidden=12, layers=[1, 2], epochs=10, batch=4, seeds=2, P_grid=[2, 16],
+             input_layers="all")
+    csv = run_experiment("capacity", o, out=tmp_path)
+    rows = read_csv(csv)
+    assert {(r["L"], r["P"]) for r in rows} == {(1, 2), (1, 16), (2, 2), (2, 16)}
+    scan = read_csv(tmp_path / "capacity_scan.csv")
+    assert len(scan) == 8 and {r["input_layers"] for r in scan} == {"all"}
+    for r in rows:
+        sel = [s for s in scan if s["L"] == r["L"] and s["P"] == r["P"]]
+        assert r["success_fraction"] == sum(s["success"] for s in sel) / 2
+    assert (tmp_path / "capacity.png").stat().st_size > 0
+
+
+def test_capacity_from_scan_crossing():
+    from numerics.learning.experiments import capacity_from_scan
+    rows = [dict(L=1, P=P, seed=s, success=ok) for P, oks in ((10, (1, 1)), (20, (1, 0)),
+                                                              (40, (0, 0))) for s, ok in enumerate(oks)]
+    out = capacity_from_scan(rows)
+    assert {r["capacity_status"] for r in out} == {"crossed"}
+    assert out[0]["capacity"] == 20.0 and (out[0]["capacity_lo"], out[0]["capacity_hi"]) == (10, 20)
+
+
 def test_mlp_width_matches_parameter_count():
     from numerics.learning.baselines import MLPConfig
     from numerics.learning.experiments import mlp_width

@@ -78,13 +78,15 @@ from toolkit.sweep import Task, add_executor_args, executor_from_args, run_sweep
 from . import datasets
 from .baselines import MLPConfig
 from .model import ModelConfig, count_parameters
-from .onset import onsets
+from .onset import crossing, onsets
 from .train import PRESETS, build, fit
 
 __all__ = [
     "DEFAULTS",
     "EXPERIMENTS",
     "FULL",
+    "capacity_from_scan",
+    "capacity_point_task",
     "capacity_search",
     "capacity_task",
     "main",
@@ -111,7 +113,8 @@ DEFAULTS: dict[str, dict] = {
                  tune_lambda_in=[0.5, 1.0, 2.0], tune_theta_h=[0.5, 0.9],
                  tune_mlp_lr=[0.002, 0.005, 0.02]),
     "capacity": dict(dataset="random", N=50, classes=2, hidden=50, layers=[1, 2, 3], lam=1.0,
-                     J_D=0.5, T=7, epochs=200, batch=8, seeds=2, P0=4, P_max=512),
+                     J_D=0.5, T=7, epochs=200, batch=8, seeds=2, P0=4, P_max=512, P_grid=None,
+                     input_layers=None),
     "stability": dict(dataset="entangled-mnist", N=100, classes=None, P=100, P_eval=100, hidden=400,
                       epochs=6, batch=16, seeds=1, J_D=[0.0, 0.5]),
 }
@@ -470,9 +473,71 @@ def _run_fig2(o, executor, out: Path):
     return rows
 
 
+def capacity_point_task(seed: np.random.SeedSequence, *, config: dict, N: int, C: int, epochs: int,
+                        batch: int, P: int) -> dict:
+    """One point of a capacity scan (a run_sweep function): a fresh network on P random
+    associations per class, trained until the training accuracy is 1 or ``epochs`` have passed."""
+    ok, used, best = _probe(seed, P, config=config, N=N, C=C, epochs=epochs, batch=batch)
+    return {"success": ok, "epochs_used": used, "best_train_acc": best}
+
+
+def capacity_from_scan(rows: list[dict]) -> list[dict]:
+    """Per depth L of a capacity scan: the success fraction over seeds at every P, and the capacity
+    P_c where it falls through 1/2 (linear interpolation, :func:`numerics.learning.onset.crossing`
+    applied to the failure fraction, whose s.e. is binomial over seeds); the bracket is the pair of
+    grid values around the crossing."""
+    out = []
+    for L in sorted({r["L"] for r in rows}):
+        Ps = sorted({r["P"] for r in rows if r["L"] == L})
+        frac = [np.mean([r["success"] for r in rows if r["L"] == L and r["P"] == P]) for P in Ps]
+        n = [sum(1 for r in rows if r["L"] == L and r["P"] == P) for P in Ps]
+        fail = [1.0 - f for f in frac]
+        se = [math.sqrt(max(f * (1 - f), 1.0 / (4 * k)) / k) for f, k in zip(fail, n)]
+        o = crossing(Ps, fail, se, 0.5)
+        for P, f, k in zip(Ps, frac, n):
+            out.append(dict(L=L, P=P, seeds=k, success_fraction=float(f),
+                            capacity=o.value, capacity_se=o.se, capacity_lo=o.lo,
+                            capacity_hi=o.hi, capacity_status=o.status))
+    return out
+
+
+def _capacity_config(o, N, C, L) -> dict:
+    kw = dict(J_D=o["J_D"], lam=o["lam"] if L > 1 else 0.0, T=o["T"],
+              input_layers=o.get("input_layers") or "first")
+    if o.get("lambda_in") is not None:
+        kw["lambda_in"] = o["lambda_in"]
+    return _ours_config(N, C, o["hidden"], L, kw)
+
+
+def _run_capacity_scan(o, executor, out: Path):
+    N, C = o["N"], o["classes"] or 2
+    tasks, meta = [], []
+    for rep in range(o["seeds"]):
+        for L in o["layers"]:
+            cfg = _capacity_config(o, N, C, int(L))
+            for P in o["P_grid"]:
+                params = dict(config=cfg, N=N, C=C, epochs=o["epochs"], batch=o["batch"], P=int(P))
+                key = _key(f"scan_L={int(L)}_P={int(P)}_r{rep}", params)
+                tasks.append(Task(key, params))
+                meta.append((key, int(L), int(P), rep, cfg))
+    res = run_sweep(capacity_point_task, tasks, out, seed=o["seed"], executor=executor,
+                    quiet=o["quiet"], desc="capacity scan")
+    rows = [dict(L=L, H=o["hidden"], N=N, C=C, lam=cfg["lam"], J_D=cfg["J_D"],
+                 input_layers=cfg["input_layers"], P=P, alpha=P * C / N, seed=rep,
+                 success=int(bool(res[key]["success"])),
+                 best_train_acc=float(res[key]["best_train_acc"]),
+                 epochs_used=int(res[key]["epochs_used"]),
+                 params=count_parameters(ModelConfig.from_dict(cfg)))
+            for key, L, P, rep, cfg in meta]
+    write_csv(out / "capacity_scan.csv", rows, params=_record(o), seed=o["seed"])
+    return capacity_from_scan(rows)
+
+
 def _run_capacity(o, executor, out: Path):
     if o["dataset"] != "random":
         raise UsageError("capacity uses the dataset random (random associations)")
+    if o.get("P_grid") is not None:
+        return _run_capacity_scan(o, executor, out)
     if o["P0"] > o["P_max"]:
         raise UsageError(f"--P0 ({o['P0']}) must not exceed --P-max ({o['P_max']})")
     N, C = o["N"], o["classes"] or 2
@@ -480,8 +545,7 @@ def _run_capacity(o, executor, out: Path):
     for rep in range(o["seeds"]):
         for L in o["layers"]:
             L = int(L)
-            kw = dict(J_D=o["J_D"], lam=o["lam"] if L > 1 else 0.0, T=o["T"])
-            cfg = _ours_config(N, C, o["hidden"], L, kw)
+            cfg = _capacity_config(o, N, C, L)
             params = dict(config=cfg, N=N, C=C, epochs=o["epochs"], batch=o["batch"], P0=o["P0"],
                           P_max=o["P_max"])
             key = _key(f"L={L}_r{rep}", params)
@@ -559,7 +623,7 @@ def run_experiment(name: str, options: dict | None = None, *, out=None, executor
         if o.get(k) == "all":                     # --P all: the full split
             o[k] = None
     for k in ("lam", "J_D", "hidden", "mlp_hidden", "layers", "lam_at_J_D", "lambda_in",
-              "tune_lambda_in", "tune_theta_h", "tune_mlp_lr"):
+              "tune_lambda_in", "tune_theta_h", "tune_mlp_lr", "P_grid"):
         if isinstance(o.get(k), np.ndarray):
             o[k] = [float(v) for v in o[k]]
     _check(name, o)
@@ -685,6 +749,13 @@ def _parser() -> ArgumentParser:
             s.add_argument("--P0", type=positive_int, default=None, help="first P (per class)")
             s.add_argument("--P-max", dest="P_max", type=positive_int, default=None,
                            help="largest P tried (per class)")
+            s.add_argument("--P-grid", dest="P_grid", type=grid_type("--P-grid", 1), default=None,
+                           help="scan these P (per class) for every L and seed instead of the "
+                                "doubling + bisection search; writes capacity_scan.csv")
+            s.add_argument("--input-layers", dest="input_layers", choices=("first", "all"),
+                           default=None, help="hidden layers fed by the input (default first)")
+            s.add_argument("--lambda-in", dest="lambda_in", type=finite_float, default=None,
+                           help="input strength (default 5)")
         add_executor_args(s)
     return p
 
