@@ -81,8 +81,17 @@ def find_pngs(src: Path, exclude: Path | None = None) -> list[Path]:
     return out
 
 
-def make_gallery(src="results", dest="docs/gallery", width: int = 320) -> Path:
-    """Thumbnails of every PNG under ``src`` into ``dest`` and ``dest/README.md``; its path."""
+#: figures meant to be read, not glanced at: the gallery also keeps them at full width (>= 1000 px)
+READABLE = ("report/grid.png", "report/training/training.png", "fig4.png", "fig3/fig3.png",
+            "phase_diagram/phase_diagram.png", "accessibility/accessibility.png")
+FULL_WIDTH = 1600
+
+
+def make_gallery(src="results", dest="docs/gallery", width: int = 320,
+                 readable=READABLE) -> Path:
+    """Thumbnails of every PNG under ``src`` into ``dest`` and ``dest/README.md``; its path. The PNGs
+    whose path under ``src`` ends with one of ``readable`` are also copied at full width (at most
+    :data:`FULL_WIDTH` px) as ``full__<name>``, and their thumbnails link to that copy."""
     src, dest = Path(src), Path(dest)
     if not src.is_dir():
         raise ValueError(f"--src: no directory {src}")
@@ -95,12 +104,18 @@ def make_gallery(src="results", dest="docs/gallery", width: int = 320) -> Path:
         rel = p.relative_to(src).as_posix()
         name = rel.replace("/", "__")
         thumbnail(p, dest / name, width)
-        rows.append((name, rel, command_for(p, src)))
+        full = None
+        if any(rel == r or rel.endswith("/" + r) for r in readable):
+            full = "full__" + name
+            thumbnail(p, dest / full, FULL_WIDTH)
+        rows.append((name, rel, command_for(p, src), full))
     lines = ["# Figure gallery", "",
-             f"Thumbnails ({width} px wide) of every figure under `{src.as_posix()}`; regenerate with "
+             f"Thumbnails ({width} px wide) of every figure under `{src.as_posix()}`; the figures "
+             "meant to be read link to a full-width copy (click the thumbnail). Regenerate with "
              f"`python -m figures.gallery --src {src.as_posix()} --dest {dest.as_posix()}`.", "",
              "| figure | file | command |", "|---|---|---|"]
-    lines += [f"| ![{rel}]({name}) | `{rel}` | `{cmd}` |" for name, rel, cmd in rows]
+    lines += [f"| {f'[![{rel}]({name})]({full})' if full else f'![{rel}]({name})'} | `{rel}` | "
+              f"`{cmd}` |" for name, rel, cmd, full in rows]
     return Path(atomic_write(dest / "README.md", ("\n".join(lines) + "\n").encode()))
 
 

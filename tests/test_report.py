@@ -283,7 +283,7 @@ def test_gallery(tmp_path):
     from figures.gallery import main, make_gallery
     src, dest = tmp_path / "results", tmp_path / "gallery"
     for rel in ("validation/annealed/annealed.png", "other/thing.png",
-                "accessibility_chain/accessibility.png"):
+                "accessibility_chain/accessibility.png", "report/grid.png"):
         fig, ax = subplots(figsize=(6, 4))
         ax.plot(np.arange(3))
         finish(fig, src / rel)
@@ -295,6 +295,10 @@ def test_gallery(tmp_path):
     assert "`python -m validation.annealed`" in text and "other/thing.png" in text
     assert "`python -m figures accessibility_chain`" in text
     assert "| figure | file | command |" in text
+    with Image.open(dest / "full__report__grid.png") as im:     # readable figures: full width
+        assert im.size[0] > 120
+    assert "[![report/grid.png](report__grid.png)](full__report__grid.png)" in text
+    assert not (dest / "full__other__thing.png").exists()
     r = subprocess.run([sys.executable, "-m", "figures.gallery", "--src", str(tmp_path / "none")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

@@ -172,7 +172,7 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 130) -> Path:
+def save_figure(fig, path: str | os.PathLike, dpi: int = 170) -> Path:
     """Save a matplotlib figure as PNG atomically."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
