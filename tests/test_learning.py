@@ -117,6 +117,27 @@ def test_skip_connections(protos):
         Model(m.config, arrays=plain.arrays())
 
 
+def test_skip_readouts_copied_from_W_out(protos):
+    """skip_out_copy (the authors' code): every skip readout starts equal to W^out and is a separate
+    array afterwards (it learns from its own layer); the other arrays keep the independent-draw
+    model's stream."""
+    base = dict(N=40, C=4, H=30, L=3, lam=0.3, T=5, lambda_skip_out=1.0)
+    drawn = Model(ModelConfig(**base), np.random.default_rng(0))
+    m = Model(ModelConfig(**base, skip_out_copy=True), np.random.default_rng(0))
+    for k in ("A", "W_in", "W_out", "W_back"):
+        np.testing.assert_array_equal(m.arrays()[k], drawn.arrays()[k], err_msg=k)
+    assert m.W_out_skip.shape == (2, 4, 30)
+    for l in range(2):
+        np.testing.assert_array_equal(m.W_out_skip[l], m.W_out)
+    assert not np.array_equal(drawn.W_out_skip[0], drawn.W_out)
+    rng = np.random.default_rng(1)
+    for s in range(0, 64, 8):
+        train_step(m, protos.x_train[s:s + 8], protos.y_train[s:s + 8], rng)
+    assert not np.array_equal(m.W_out_skip[0], m.W_out)      # learned apart from W^out
+    with pytest.raises(ValueError, match="skip_out_copy"):
+        ModelConfig(**base, skip_out_copy=1)
+
+
 def test_update_touches_only_learnable_blocks(protos):
     cfg = ModelConfig(N=40, C=4, H=30, L=2, lam=0.4, J_D=0.3, input_layers="all", p_update=0.9)
     m = Model(cfg, np.random.default_rng(0))

@@ -121,7 +121,9 @@ class ModelConfig:
     ("bl" | "dx"), lr_J, lr_W, lr_in, wd_J, wd_W, wd_in, lr_skip, wd_skip (skip readouts), T,
     T_eval (None = T), double, p_update in (0, 1], label_encoding
     ("pm1" | "bl" | "darnax" | "c-rescale"), learn_J / learn_in / learn_out (freeze a block: the
-    baselines of SPEC 13), tie_init, dtype ("float32" | "float64"). Invalid values raise ValueError
+    baselines of SPEC 13), tie_init, skip_out_copy (the skip readouts start as copies of W^out, as
+    in the authors' code, instead of independent draws), dtype ("float32" | "float64"). Invalid
+    values raise ValueError
     with a one-line reason.
     """
 
@@ -159,6 +161,7 @@ class ModelConfig:
     learn_in: bool = True
     learn_out: bool = True
     tie_init: bool = False
+    skip_out_copy: bool = False
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -187,7 +190,8 @@ class ModelConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of "
                                  f"{', '.join(allowed)}")
-        for name in ("double", "learn_J", "learn_in", "learn_out", "tie_init"):
+        for name in ("double", "learn_J", "learn_in", "learn_out", "tie_init",
+                     "skip_out_copy"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in ("wd_J", "wd_W", "wd_in", "wd_skip"):
@@ -370,7 +374,9 @@ class Model:
         self.W_out = np.ascontiguousarray((G.T * (cfg.lambda_out / math.sqrt(H))).astype(self.dtype))
         if cfg.skip_back:                   # the W^back draw, rescaled (SPEC 3.5a): no new draws
             self.W_back_skip = (G_back * (cfg.lambda_skip_back / math.sqrt(C))).astype(self.dtype)
-        if cfg.skip_out:                    # drawn last, so models without skips keep their stream
+        if cfg.skip_out and cfg.skip_out_copy:  # the authors' code: W^out's values, no new draw
+            self.W_out_skip = np.repeat(self.W_out[None], L - 1, axis=0)
+        elif cfg.skip_out:                  # drawn last, so models without skips keep their stream
             self.W_out_skip = (rng.standard_normal((L - 1, C, H))
                                * (cfg.lambda_skip_out / math.sqrt(H))).astype(self.dtype)
 

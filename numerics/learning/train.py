@@ -134,7 +134,7 @@ _MODEL_ARGS = {"J_D": "J_D", "lam": "lam", "lambda_int": "lambda_int", "lambda_i
                "threshold": "threshold", "lr_J": "lr_J", "lr_W": "lr_W", "lr_in": "lr_in",
                "wd_J": "wd_J", "wd_W": "wd_W", "wd_in": "wd_in", "T": "T", "T_eval": "T_eval",
                "double": "double", "p_update": "p_update", "label_encoding": "label_encoding",
-               "dtype": "dtype", "tie_init": "tie_init"}
+               "dtype": "dtype", "tie_init": "tie_init", "skip_out_copy": "skip_out_copy"}
 _MLP_ARGS = {"mlp_beta": "beta", "mlp_surrogate": "surrogate", "mlp_lr": "lr", "mlp_wd": "wd",
              "mlp_mup_base": "mup_base", "mlp_layers": "hidden_layers",
              "mlp_optimizer": "optimizer", "mlp_momentum": "momentum", "mlp_init": "init"}
@@ -383,6 +383,9 @@ def _parser():
                    help="hidden layers fed by the input (first)")
     m.add_argument("--tie-init", dest="tie_init", action="store_true", default=None,
                    help="draw W_out from the W_back Gaussians (older C-BL)")
+    m.add_argument("--skip-out-copy", dest="skip_out_copy", action="store_true", default=None,
+                   help="the skip readouts start as copies of W_out (the authors' code) instead of "
+                        "independent draws")
     m.add_argument("--dtype", choices=("float32", "float64"), default=None, help="float type of the weights (default float32)")
     r = p.add_argument_group("learning rule (SPEC 11)")
     r.add_argument("--lr-J", dest="lr_J", type=float, default=None, help="learning rate of J (default 0.005)")
