@@ -82,3 +82,41 @@ def test_onsets_per_input_strength_and_line():
     assert got[(2.0, "J_D", 0.0)]["value"] == pytest.approx(0.5 * 0.35 / 0.7)
     assert (2.0, "J_D", 2.0) not in got                     # a single J_D at λ = 2: no line
     assert all(o["seeds"] == 1 and o["points"] >= 2 for o in out)
+
+
+# ----------------------------------------------------------------- the λ = 0 collapse (report)
+
+def _trace(mean, n_items, rng):
+    """Probe accuracies: binomial draws on n_items around the mean curve."""
+    return rng.binomial(n_items, np.clip(mean, 0, 1)) / n_items
+
+
+def test_collapse_states_of_synthetic_traces():
+    from validation.grid import collapse_state
+    rng = np.random.default_rng(5)
+    steps = np.arange(0, 15001, 250.0)
+    n, C = 1000, 10
+    flat = np.full(steps.size, 0.1)
+    decayed = 0.1 + 0.45 * np.exp(-steps / 1500) * (steps > 0)
+    slow = 0.1 + 0.4 * np.exp(-steps / 12000) * (steps > 0)
+    kept = 0.1 + 0.6 * (1 - np.exp(-steps / 1000))
+    c = collapse_state(steps, _trace(flat, n, rng), n, C)
+    assert (c["state"], c["transient"]) == ("at chance", False)
+    c = collapse_state(steps, _trace(decayed, n, rng), n, C)
+    assert (c["state"], c["transient"]) == ("at chance", True)
+    c = collapse_state(steps, _trace(slow, n, rng), n, C)
+    assert c["state"] == "falling" and c["slope"] < 0
+    c = collapse_state(steps, _trace(kept, n, rng), n, C)
+    assert c["state"] == "holds" and c["end"] == pytest.approx(0.7, abs=0.02)
+
+
+def test_no_transient_is_read_into_noise_at_chance():
+    """The maximum of 61 probes at chance exceeds 2 s.e. in most traces; the Bonferroni threshold
+    keeps false transients near 2.5 % (bound 6 %: 400 traces, binomial s.e. of the rate 0.8 %)."""
+    from validation.grid import acc_se, collapse_state
+    rng = np.random.default_rng(11)
+    steps = np.arange(0, 15001, 250.0)
+    traces = [_trace(np.full(steps.size, 0.1), 1000, rng) for _ in range(400)]
+    false = np.mean([collapse_state(steps, t, 1000, 10)["transient"] for t in traces])
+    naive = np.mean([t.max() - 0.1 > 2 * acc_se(0.1, 1000) for t in traces])
+    assert false < 0.06 and naive > 0.5
