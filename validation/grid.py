@@ -221,11 +221,15 @@ def draw_grid(path, transition, thr_chain, training: dict | None, J_Ds: Sequence
             lo = o["lo"]
             hi = o["hi"] if math.isfinite(o["hi"]) else lo
             v = o["value"] if math.isfinite(o["value"]) else lo
-            mk = "*" if o["status"] == "crossed" else "^"      # ^: above the scanned range
             xy, err = (((o["J_D"], v), dict(yerr=[[v - lo], [hi - v]])) if o["along"] == "lam"
                        else ((v, o["lam"]), dict(xerr=[[v - lo], [hi - v]])))
-            ax.errorbar(*xy, **err, marker=mk, ms=9, color=f"C{i + 4}", capsize=2, zorder=5,
-                        label=(rf"learning onset, $\lambda_{{in}}$ = {lin:g}" if first else None))
+            if o["status"] != "crossed":        # censored: the onset lies beyond the scanned line
+                ax.plot(*xy, ls="none", marker="^" if o["along"] == "lam" else ">", ms=5,
+                        color=f"C{i + 4}", alpha=0.6, zorder=5)
+                continue
+            ax.errorbar(*xy, **err, marker="*", ms=9, color=f"C{i + 4}", capsize=2, zorder=5,
+                        label=(rf"learning onset, $\lambda_{{in}}$ = {lin:g} (▲ ▶: beyond the "
+                               "scanned line)" if first else None))
             first = False
     ax.set(xlabel=r"$J_D$", ylabel=r"$\lambda$", title="two-module chain: one (J_D, λ) plane")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
