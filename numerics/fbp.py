@@ -54,6 +54,7 @@ from itertools import pairwise
 
 import numpy as np
 from scipy import special as sp
+from threadpoolctl import ThreadpoolController
 
 from numerics.models import offdiag_couplings
 from toolkit.checks import finite_scalar, integer
@@ -362,6 +363,7 @@ def _v_floor(J_off: np.ndarray) -> float:
 _N_CHUNKS = 8                   # fixed row chunks: partial sums never depend on the thread count
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+_blas: ThreadpoolController | None = None     # made on first use (scanning the libraries costs ~1 ms)
 
 
 def _check_threads(threads) -> int:
@@ -381,8 +383,11 @@ def _map_chunks(fn, chunks, threads: int) -> list:
 
     NumPy and SciPy ufuncs and BLAS release the GIL, so threads share the work of a sweep; the
     chunks and the order in which their partial results are combined are fixed, so the result is
-    bitwise the same for every ``threads``.
+    bitwise the same for every ``threads``. While they run, BLAS is held to one thread of its own:
+    each chunk's matrix-vector products are memory-bound, and a multithreaded BLAS under every
+    Python thread oversubscribes the cores (2 threads were slower than 1 at N = 4000, issue 16).
     """
+    global _blas
     if threads == 1 or len(chunks) == 1:
         return [fn(lo, hi, 0) for lo, hi in chunks]
     with _pools_lock:
@@ -390,6 +395,8 @@ def _map_chunks(fn, chunks, threads: int) -> list:
         if pool is None:
             pool = _pools[threads] = ThreadPoolExecutor(max_workers=threads,
                                                         thread_name_prefix="fbp")
+        if _blas is None:
+            _blas = ThreadpoolController()
     free = list(range(min(threads, len(chunks))))         # at most one slot per running task
     lock = threading.Lock()
 
@@ -402,8 +409,9 @@ def _map_chunks(fn, chunks, threads: int) -> list:
             with lock:
                 free.append(slot)
 
-    futures = [pool.submit(task, lo, hi) for lo, hi in chunks]
-    return [f.result() for f in futures]
+    with _blas.limit(limits=1, user_api="blas"):
+        futures = [pool.submit(task, lo, hi) for lo, hi in chunks]
+        return [f.result() for f in futures]
 
 
 class _Messages:
