@@ -97,6 +97,12 @@ def test_capacity_scan(tmp_path):
         sel = [s for s in scan if s["L"] == r["L"] and s["P"] == r["P"]]
         assert r["success_fraction"] == sum(s["success"] for s in sel) / 2
     assert (tmp_path / "capacity.png").stat().st_size > 0
+    assert {r["skip_readouts"] for r in scan} == {0}
+    # with skip readouts the L = 2 readout reads both layers: H C more parameters, L = 1 unchanged
+    run_experiment("capacity", {**o, "skip_readouts": True}, out=tmp_path / "skip")
+    skip = read_csv(tmp_path / "skip" / "capacity_scan.csv")
+    par = {(r["L"], r["skip_readouts"]): r["params"] for r in scan + skip}
+    assert par[(2, 1)] - par[(2, 0)] == 12 * 2 and (1, 1) not in par
 
 
 def test_capacity_from_scan_crossing():

@@ -114,7 +114,7 @@ DEFAULTS: dict[str, dict] = {
                  tune_mlp_lr=[0.002, 0.005, 0.02]),
     "capacity": dict(dataset="random", N=50, classes=2, hidden=50, layers=[1, 2, 3], lam=1.0,
                      J_D=0.5, T=7, epochs=200, batch=8, seeds=2, P0=4, P_max=512, P_grid=None,
-                     input_layers=None),
+                     input_layers=None, skip_readouts=False),
     "stability": dict(dataset="entangled-mnist", N=100, classes=None, P=100, P_eval=100, hidden=400,
                       epochs=6, batch=16, seeds=1, J_D=[0.0, 0.5]),
 }
@@ -506,6 +506,8 @@ def _capacity_config(o, N, C, L) -> dict:
               input_layers=o.get("input_layers") or "first")
     if o.get("lambda_in") is not None:
         kw["lambda_in"] = o["lambda_in"]
+    if o.get("skip_readouts") and L > 1:           # the readout sees every layer, not the top only
+        kw["lambda_skip_out"] = 1.0
     return _ours_config(N, C, o["hidden"], L, kw)
 
 
@@ -523,7 +525,8 @@ def _run_capacity_scan(o, executor, out: Path):
     res = run_sweep(capacity_point_task, tasks, out, seed=o["seed"], executor=executor,
                     quiet=o["quiet"], desc="capacity scan")
     rows = [dict(L=L, H=o["hidden"], N=N, C=C, lam=cfg["lam"], J_D=cfg["J_D"],
-                 input_layers=cfg["input_layers"], P=P, alpha=P * C / N, seed=rep,
+                 input_layers=cfg["input_layers"], skip_readouts=int(bool(cfg.get("lambda_skip_out"))),
+                 P=P, alpha=P * C / N, seed=rep,
                  success=int(bool(res[key]["success"])),
                  best_train_acc=float(res[key]["best_train_acc"]),
                  epochs_used=int(res[key]["epochs_used"]),
@@ -756,6 +759,10 @@ def _parser() -> ArgumentParser:
                            default=None, help="hidden layers fed by the input (default first)")
             s.add_argument("--lambda-in", dest="lambda_in", type=finite_float, default=None,
                            help="input strength (default 5)")
+            s.add_argument("--skip-readouts", dest="skip_readouts", action="store_true",
+                           default=None, help="L > 1: learnable skip readouts from every layer "
+                                              "below the top (λ_skip_out 1), so the readout sees "
+                                              "all L H units")
         add_executor_args(s)
     return p
 

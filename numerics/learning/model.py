@@ -244,7 +244,14 @@ class ModelConfig:
         return 1 if self.input_layers == "first" else self.L
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dict; fields added after results were stored (:data:`_LATE_FIELDS`) are
+        left out at their defaults, so the task keys of earlier sweeps (hashes of this dict) stay
+        valid and their results are reused."""
+        d = asdict(self)
+        for name in _LATE_FIELDS:
+            if d[name] == _FIELD_DEFAULTS[name]:
+                del d[name]
+        return d
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -307,6 +314,11 @@ def bl_transform(v: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- the model
+
+#: fields added to ModelConfig after sweeps had stored results keyed by its dict (to_dict)
+_LATE_FIELDS = ("skip_out_copy",)
+_FIELD_DEFAULTS = {f.name: f.default for f in dc_fields(ModelConfig)}
+
 
 @dataclass(frozen=True)
 class StepStats:
