@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from toolkit.results import read_csv
 
@@ -94,13 +95,20 @@ def draw_fig3(rows, path) -> Path:
 def draw_fig2(rows, path) -> Path:
     fig, ax = subplots(1, 1, figsize=(5.2, 3.6))
     labels = {"ours": "ours (one hidden layer)", "mlp": "binarised MLP (backprop)"}
+    ticks = set()
     for i, kind in enumerate(("ours", "mlp")):
         sel = [r for r in rows if r["model"] == kind]
         if not sel:
             continue
         xs, m, s = _mean_std(sel, "params", "final_test_acc")
         ax.errorbar(xs, m, yerr=s, marker="o", ms=4, capsize=2, color=f"C{i}", label=labels[kind])
+        if kind == "ours":
+            ticks.update(float(x) for x in xs)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())      # the minor labels of a log axis overlap
+    if ticks:                                          # the scanned sizes, labelled
+        ax.set_xticks(sorted(ticks), [f"{x / 1e3:.0f}k" if x < 1e6 else f"{x / 1e6:.2g}M"
+                                      for x in sorted(ticks)])
     ds = rows[0]["dataset"] if rows else ""
     ax.set(xlabel="trainable parameters", ylabel="test accuracy (final epoch)", title=ds)
     ax.legend()
