@@ -211,11 +211,17 @@ class ChainSite:
                 lr, dlr = log_Phi(xr), mills(xr) * dxr
             else:
                 lr = dlr = np.zeros((ref.shape[0], z.size))
-            T = np.log(wz) + lr[:, None, :] + (n @ lh)[None, :, :]         # (nref, ncomp, nz)
-            lI = _lse(T, axis=-1)
-            P = np.exp(T - lI[..., None])
-            self.dlnI[..., l] = np.einsum("rcz,rz->rc", P, dlr) + np.einsum(
-                "rcz,cz->rc", P, n @ dlh)
+            T = (np.log(wz) + lr)[:, None, :] + (n @ lh)[None, :, :]       # (nref, ncomp, nz)
+            # ln I = ln Σ_z e^T and the z-averages of dlr, n·dlh under e^T / I, from one exp
+            m = T.max(axis=-1, keepdims=True)
+            m[~np.isfinite(m)] = 0.0                                        # all −inf: ln I = −inf
+            np.subtract(T, m, out=T)
+            E = np.exp(T, out=T)
+            S = E.sum(axis=-1)
+            lI = np.log(S) + m[..., 0]
+            avg = (np.einsum("rcz,rz->rc", E, dlr, optimize=False)
+                   + np.einsum("rcz,cz->rc", E, n @ dlh, optimize=False))
+            self.dlnI[..., l] = avg / S
             lw0 += lI
         self.lw0 = lw0
         # ∫Dz r_ℓ = Φ(a_ℓ(σ̃)) on the same rules: ln Σ_σ̃ Π_ℓ I_ℓ(σ̃, ∅) should be ln Z_col
