@@ -123,8 +123,7 @@ class ModelConfig:
     ("pm1" | "bl" | "darnax" | "c-rescale"), learn_J / learn_in / learn_out (freeze a block: the
     baselines of SPEC 13), tie_init, skip_out_copy (the skip readouts start as copies of W^out, as
     in the authors' code, instead of independent draws), dtype ("float32" | "float64"). Invalid
-    values raise ValueError
-    with a one-line reason.
+    values raise ValueError with a one-line reason.
     """
 
     N: int
