@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -108,3 +110,16 @@ def test_cli_run_reports_one_line(capsys):
     assert cli.run(main, [], prog="cmd") == 2
     err = capsys.readouterr().err
     assert err == "cmd: error: N too large to enumerate: 40 > 34\n"
+
+
+def test_command_line_of_a_module_run(tmp_path):
+    """A sidecar written under ``python -m`` names the module, as the user would retype it."""
+    code = ("import json, sys; from toolkit.results import write_csv; "
+            f"p = write_csv({str(tmp_path / 'x.csv')!r}, [dict(a=1)]); "
+            "print(json.load(open(str(p).replace('.csv', '.meta.json')))['command'])")
+    mod = tmp_path / "cmdprobe.py"
+    mod.write_text(code)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    out = subprocess.run([sys.executable, "-m", "cmdprobe", "--flag", "3"], capture_output=True,
+                         text=True, env=env, check=True).stdout.strip()
+    assert out == "python -m cmdprobe --flag 3"

@@ -61,6 +61,17 @@ def _jsonable(x):
     return repr(x)
 
 
+def command_line() -> str:
+    """The command as a user would retype it: ``python -m pkg.module args`` for a module run with
+    ``-m`` (sys.argv[0] is then the module's file path), else the script name and its arguments."""
+    if not sys.argv:
+        return ""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    head = (f"python -m {spec.name.removesuffix('.__main__')}" if spec is not None and spec.name
+            else Path(sys.argv[0]).name)
+    return " ".join([head, *sys.argv[1:]])
+
+
 def provenance(params: Mapping | None = None, seed=None) -> dict:
     """The sidecar dictionary: parameters, seed, versions, git hash, command line, UTC time."""
     return {
@@ -70,7 +81,7 @@ def provenance(params: Mapping | None = None, seed=None) -> dict:
         "git_hash": git_hash(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+        "command": command_line(),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
