@@ -19,10 +19,13 @@ per second are shown too: each costs an O(N) field update in either method. Time
 loops; BLAS (used only in the set-up) is limited to ``--blas-threads`` threads, since oversubscribed
 BLAS threads can make the small set-up GEMMs slower than the whole relaxation on a busy machine.
 
-Each effective flip streams one float64 column of J (8N bytes) and rewrites one row of fields (16N
-bytes), so flips per second are bounded by memory bandwidth (about 1e5/s at N = 4000 for 10 GB/s);
-updates per second are flips per second times N/|U|, so the 10 M/s goal of issue 4 can only be met
-late in a relaxation, where the unstable fraction |U|/N is around 1 % or less.
+Each effective flip streams one int32 row of the rounded couplings (4N bytes, :class:`numerics.dynamics
+._FixedFields`; 8N bytes with float64 before) and rewrites one int32 row of fields, so flips per second
+are bounded by memory bandwidth and per-call overhead (about 2 us per flip at N = 4000 here). Updates
+per second are flips per second times N/|U|. At J_D = 0 the unstable fraction |U|/N stays near 0.26
+for the whole budget (measured at N = 4000), so 10 M updates/s would need 2.6 M flips/s, i.e. 42 GB/s
+of coupling rows: out of reach of one core. The goal can only be met late in a relaxation, where
+|U|/N is around 1 % or less.
 """
 
 from __future__ import annotations

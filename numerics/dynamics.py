@@ -33,11 +33,12 @@ over all layers for the layer-sequential rule). Each returns a :class:`Relaxatio
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.models import is_fixed_point, offdiag_couplings
+from numerics.models import check_couplings, is_fixed_point, raw_fields
 from toolkit.checks import finite_scalar, integer
 from toolkit.rng import make_rng
 
@@ -49,7 +50,6 @@ __all__ = [
 
 _TRIALS = 32             # relax_async: naive micro-steps tried per step before the exact pick
 _ROW_LOOP_MIN_N = 512    # relax_async: per-row in-place field updates from this N up, else a gather
-_ROUNDOFF = 1e-9         # relax_async: relative margin below which a "converged" verdict is rechecked
 
 
 # ------------------------------------------------------------------------------------- the result
@@ -166,7 +166,7 @@ def _fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
 
 
 def _half_fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
-    """g = h / 2 (:func:`_fields`), the working variable of :func:`relax_async`.
+    """g = h / 2 (:func:`_fields`), the working variable of :func:`relax_async_naive`.
 
     Halving is exact in floating point, and it turns the flip update h <- h + 2 s_k J[:, k] into one
     in-place add or subtract of row k of ``A``; s_i h_i <= kappa <=> s_i g_i <= kappa / 2 exactly.
@@ -176,12 +176,104 @@ def _half_fields(S: np.ndarray, A: np.ndarray, J_D: float) -> np.ndarray:
     return g
 
 
+class _FixedFields:
+    """Fields of :func:`relax_async` in exact integer arithmetic, with exact decisions (SPEC 8.1).
+
+    Q = round(2^b J_off^T) (int32, row k = column k of J, zero diagonal; b is the largest exponent
+    with max_i sum_j |J_ij| 2^b + N < 2^31, so no sum below can overflow). A state is kept as the
+    integers W_i = sum_k Q_ki sigma_k with sigma = (s + 1) / 2 in {0, 1}: flipping spin k up adds row k
+    of Q, flipping it down subtracts it, *without round-off*, so the fields never drift and need no
+    recomputation. With C_i = sum_k Q_ki,
+
+        g~_i = (2 W_i - C_i) 2^-(b+1) + J_D s_i / 2   approximates   g_i = h_i / 2   (SPEC 2, 3.1)
+
+    within ``band`` = (N - 1) 2^-(b+2) + e64: each of the N - 1 entries of Q is within 2^-(b+1) of
+    2^b J_ik (rounding), which bounds the error of h_i / 2 by (N - 1) 2^-(b+2) (6e-5 at N = 4000 for
+    Gaussian J), and e64 = N 2^-53 (max_i sum_j |J_ij| + |J_D|) bounds the float64 error of the
+    comparison. A decision s_i g~_i <= kappa / 2 with |s_i g~_i - kappa / 2| > band is the exact
+    one; the others (``rechecks``) recompute g_i in float64 from row i of J, so every decision is the
+    one float64 fields would make. One row of Q is 4 N bytes against 8 N for float64: the flips,
+    which stream one row each, move half the memory.
+    """
+
+    _BLOCK = 512                     # rows of Q converted to float64 at a time (exact products)
+
+    def __init__(self, J: np.ndarray, J_D: float, half_kappa: float):
+        N, B = J.shape[0], self._BLOCK
+        self.J, self.diag, self.J_D, self.hk = J, np.diagonal(J).copy(), J_D, half_kappa
+        rowsum = max(float(np.abs(J[i:i + B]).sum(axis=1).max()) for i in range(0, N, B))
+        self.b = math.floor(math.log2((2.0 ** 31 - 2 * N) / rowsum)) if rowsum > 0 else 0
+        self.Q = np.empty((N, N), dtype=np.int32)
+        for k in range(0, N, B):                   # Q[k] = round(2^b J[:, k]), zero diagonal
+            blk = J[:, k:k + B].T * 2.0 ** self.b
+            np.fill_diagonal(blk[:, k:], 0.0)
+            self.Q[k:k + B] = np.rint(blk, out=blk)
+        self.C = self.Q.sum(axis=0, dtype=np.int64)                        # column sums of Q
+        self.C_half = self.C * 2.0 ** -(self.b + 1)
+        self.band = (N - 1) * 2.0 ** -(self.b + 2) + N * 2.0 ** -53 * (rowsum + abs(J_D)) / 2
+        self.rechecks = 0
+
+    def _exact_product(self, X: np.ndarray) -> np.ndarray:
+        """X Q for a 0/1 (or small integer) X, exactly: float64 products of integers below 2^53."""
+        out = np.zeros((X.shape[0], self.Q.shape[1]))
+        for k in range(0, self.Q.shape[0], self._BLOCK):
+            out += X[:, k:k + self._BLOCK] @ self.Q[k:k + self._BLOCK].astype(np.float64)
+        return out.astype(np.int64)
+
+    def initial(self, S: np.ndarray) -> np.ndarray:
+        """W (int32, one row per row of S) for spins S."""
+        return self._exact_product((S + 1.0) / 2.0).astype(np.int32)
+
+    def stability(self, s: np.ndarray, w: np.ndarray, col: np.ndarray) -> np.ndarray:
+        """s g~ - kappa / 2 (float64) for spins ``s`` with integers ``w`` at columns ``col``."""
+        g = (2.0 * w - self.C[col]) * 2.0 ** -(self.b + 1)
+        g *= s
+        g += 0.5 * self.J_D - self.hk
+        return g
+
+    def exact(self, S: np.ndarray, r: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """float64 g_i of working row r, from row i of J: (sum_j J_ij s_j - J_ii s_i + J_D s_i) / 2."""
+        self.rechecks += r.size
+        return 0.5 * (np.einsum("ij,ij->i", self.J[i], S[r]) + (self.J_D - self.diag[i]) * S[r, i])
+
+    def _decide(self, x: np.ndarray, S: np.ndarray, r, i) -> np.ndarray:
+        out = x <= 0
+        unsure = np.abs(x) <= self.band
+        if unsure.any():
+            rr, ii = r(unsure), i(unsure)
+            out[unsure] = S[rr, ii] * self.exact(S, rr, ii) <= self.hk
+        return out
+
+    def unstable(self, S, W, flat, col) -> np.ndarray:
+        """s_i h_i <= kappa at the spins of flat indices ``flat`` (columns ``col``) of S and W."""
+        x = self.stability(S.ravel().take(flat), W.ravel().take(flat), col)
+        return self._decide(x, S, lambda u: flat[u] // S.shape[1], lambda u: col[u])
+
+    def unstable_rows(self, S, W, idx) -> np.ndarray:
+        """The unstable set U (bool, one row per entry of ``idx``) of working rows ``idx``."""
+        Sm, Wm = (S, W) if idx.size == S.shape[0] else (S[idx], W[idx])
+        x = Wm * 2.0 ** -self.b                   # s g~ - kappa / 2, in place (few passes)
+        x -= self.C_half
+        x *= Sm
+        x += 0.5 * self.J_D - self.hk
+        out = x <= 0
+        np.abs(x, out=x)
+        unsure = x <= self.band
+        if unsure.any():
+            rr, ii = np.nonzero(unsure)
+            out[rr, ii] = Sm[rr, ii] * self.exact(S, idx[rr], ii) <= self.hk
+        return out
+
+
 # ----------------------------------------------------------------------------------- input checks
 
-def _couplings(J) -> tuple[np.ndarray, np.ndarray]:
-    """``J`` as a validated float64 square matrix, and A = J_off^T (C-contiguous, zero diagonal)."""
-    A = np.ascontiguousarray(offdiag_couplings(J).T)
-    return np.asarray(J, dtype=np.float64), A
+def _couplings(J, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """``J`` as a validated float64 square matrix (not copied when it is one), and A = J_off^T in
+    ``dtype`` (C-contiguous, zero diagonal), made in one transposing copy."""
+    J = check_couplings(J)
+    A = np.array(J.T, dtype=dtype, order="C")
+    np.fill_diagonal(A, 0.0)
+    return J, A
 
 
 def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarray:
@@ -208,8 +300,9 @@ def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarra
     return np.array(s, dtype=np.float64)
 
 
-def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng):
-    J, A = _couplings(J)
+def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng, couplings=True):
+    """Checked arguments; with ``couplings``, A = J_off^T (:func:`_couplings`) after J."""
+    J, A = _couplings(J) if couplings else (check_couplings(J), None)
     J_D = finite_scalar("J_D", J_D)
     kappa = finite_scalar("kappa", kappa)
     max_sweeps = integer("max_sweeps", max_sweeps, 0)
@@ -217,7 +310,7 @@ def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng):
         raise ValueError("rng is required (a numpy.random.Generator, SeedSequence or int seed)")
     rng = make_rng(rng)
     S0 = _initial_states(s0, replicas, J.shape[0], rng)
-    return J, A, J_D, kappa, max_sweeps, S0, rng
+    return (J, A, J_D, kappa, max_sweeps, S0, rng) if couplings else (J, J_D, kappa, max_sweeps, S0, rng)
 
 
 def _result(rule, J, J_D, kappa, max_sweeps, state, sweeps, flips, cycle2, unstable) -> Relaxation:
@@ -248,10 +341,10 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
     Only replicas whose 32 candidates were all stable (|U| small) compute U in full: |U| = 0 means a
     fixed point, otherwise a uniform element of U (from its sorted indices) and, by memorylessness,
     32 + Geometric(|U| / N) micro-steps. A flip that would end after ``max_sweeps * N`` micro-steps is
-    not made (the naive rule would not have reached it). Fields are float64, updated in place and
-    recomputed from scratch every max(N, 4096) batched steps; a replica that looks converged with a
-    margin within 1e-9 (relative) of kappa has its fields recomputed before the verdict (the
-    accumulated round-off of 4096 rank-1 updates is below 1e-12 relative).
+    not made (the naive rule would not have reached it). The fields are kept as exact integers
+    (:class:`_FixedFields`: J rounded to 2^-b, flips add or subtract an int32 row, nothing drifts);
+    a decision closer to the threshold than the rounding bound (6e-5 at N = 4000) is taken from
+    float64 fields recomputed from the rows of J, so every decision is the float64 one.
 
     Parameters: ``J`` (N, N) couplings (diagonal ignored; a chain's (LN, LN) matrix from
     :func:`numerics.models.sample_chain` works as is), self coupling ``J_D``, ``rng`` (Generator,
@@ -259,7 +352,8 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
     (R, N), else ``replicas`` uniform random states drawn from ``rng``; margin ``kappa``; ``record``
     keeps |U| at every integer sweep. Returns a :class:`Relaxation`.
     """
-    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng,
+                                                couplings=False)
     R, N = S0.shape
     budget = max_sweeps * N
     half_kappa = 0.5 * kappa
@@ -269,31 +363,31 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
     out_flips = np.zeros(R, dtype=np.int64)
     rec = np.zeros((R, max_sweeps + 1), dtype=np.int32) if record else None
 
+    fx = _FixedFields(J, J_D, half_kappa)
+    Q = fx.Q
     ids = np.arange(R)                           # replica id of each working row
     S = S0.copy()                                # working spins, float64 +-1
-    G = _half_fields(S, A, J_D)                  # working half-fields g = h / 2
+    W = fx.initial(S)                            # working integer fields (class _FixedFields)
     t_now = np.zeros(R, dtype=np.int64)          # micro-step of the last flip (= time consumed)
     flips = np.zeros(R, dtype=np.int64)
     next_j = np.zeros(R, dtype=np.int64)         # first sweep index not yet recorded (record=True)
     add, sub = np.add, np.subtract
     T = _TRIALS
-    refresh = max(N, 4096)
     big = np.iinfo(np.int64).max
-    steps = 0
     rows = np.arange(R)
     row0 = rows * N                              # offset of each working row in S.ravel()
     row_loop = N >= _ROW_LOOP_MIN_N
-    A_rows = list(A) if row_loop else None       # row views, made once
-    G_rows = list(G) if row_loop else None
+    Q_rows = list(Q) if row_loop else None       # row views, made once
+    W_rows = list(W) if row_loop else None
 
     while ids.size:
         Ra = ids.size
         # -- up to T naive micro-steps per replica, all at the current state
-        Sf, Gf = S.ravel(), G.ravel()
+        Sf = S.ravel()
         if T:
-            cand = rng.integers(0, N, size=(Ra, T))
-            cand += row0[:, None]
-            hit = Sf.take(cand) * Gf.take(cand) <= half_kappa
+            col = rng.integers(0, N, size=(Ra, T))
+            cand = col + row0[:, None]
+            hit = fx.unstable(S, W, cand, col)
             first = hit.argmax(axis=1)
             got = hit[rows, first]
             k = cand[rows, first]                # flat index of the spin to flip
@@ -303,18 +397,7 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
             k, dt, miss = np.empty(Ra, dtype=np.int64), np.zeros(Ra, dtype=np.int64), rows
         count = at_fp = None
         if miss is not None:                     # all T candidates stable: |U| in full
-            Sm, Gm = (S, G) if miss.size == Ra else (S[miss], G[miss])
-            c, kk = _pick_uniform(unstable_mask(Sm, Gm, half_kappa), rng)
-            zero = c == 0
-            if zero.any():                       # looks converged: is any margin within round-off?
-                z = miss[zero]
-                Sz, Gz = S[z], G[z]
-                close = (Sz * Gz - half_kappa).min(axis=1) <= _ROUNDOFF * (1.0 + np.abs(Gz).max(axis=1))
-                if close.any():                  # recompute those fields exactly, then decide
-                    zc = z[close]
-                    G[zc] = _half_fields(S[zc], A, J_D)
-                    zz = np.flatnonzero(zero)[close]
-                    c[zz], kk[zz] = _pick_uniform(unstable_mask(S[zc], G[zc], half_kappa), rng)
+            c, kk = _pick_uniform(fx.unstable_rows(S, W, miss), rng)
             live = c > 0
             dt[miss[live]] = T + geometric_wait(c[live], N, rng)
             k[miss] = kk + row0[miss]
@@ -336,14 +419,13 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
                     count = np.full(Ra, -1, dtype=np.int64)
                 unknown = need[count[need] < 0]
                 if unknown.size:
-                    count[unknown] = np.count_nonzero(
-                        unstable_mask(S[unknown], G[unknown], half_kappa), axis=1)
+                    count[unknown] = np.count_nonzero(fx.unstable_rows(S, W, unknown), axis=1)
                 for r in need.tolist():
                     j_end = max_sweeps if end[r] == big else min(max_sweeps, (int(end[r]) - 1) // N)
                     rec[ids[r], next_j[r]:j_end + 1] = count[r]
                     next_j[r] = j_end + 1
 
-        # -- the flips: s_k <- -s_k, g <- g + s_k^new J[:, k] (self term J_D included)
+        # -- the flips: s_k <- -s_k, W <- W +- Q[k] (sigma_k = (s_k + 1) / 2 goes 0 -> 1 or 1 -> 0)
         f = rows if all_go else np.flatnonzero(go)
         if f.size:
             kf = k if all_go else k[f]
@@ -352,11 +434,10 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
             kcol = kf - row0[f]
             if row_loop:                         # one in-place add per row: no (R, N) temporaries
                 for r, kr, up in zip(f.tolist(), kcol.tolist(), (s_new > 0).tolist()):
-                    g = G_rows[r]
-                    (add if up else sub)(g, A_rows[kr], out=g)
+                    w = W_rows[r]
+                    (add if up else sub)(w, Q_rows[kr], out=w)
             else:                                # small N: one vectorised gather
-                G[f] += s_new[:, None] * A[kcol]
-            Gf[kf] += J_D * s_new
+                W[f] += s_new.astype(np.int32)[:, None] * Q[kcol]
             if all_go:
                 t_now = t_next
                 flips += 1
@@ -372,14 +453,11 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
                 fp = d[at_fp[d]]
                 out_sweeps[ids[fp]] = t_now[fp] / N
             keep = np.flatnonzero(go)
-            ids, S, G = ids[keep], S[keep], G[keep]
+            ids, S, W = ids[keep], S[keep], W[keep]
             t_now, flips, next_j = t_now[keep], flips[keep], next_j[keep]
             rows = np.arange(ids.size)
             row0 = rows * N
-            G_rows = list(G) if row_loop else None
-        steps += 1
-        if steps % refresh == 0 and ids.size:   # bound the round-off of the rank-1 updates
-            G[...] = _half_fields(S, A, J_D)
+            W_rows = list(W) if row_loop else None
 
     return _result("async", J, J_D, kappa, max_sweeps, out_state, out_sweeps, out_flips,
                    np.zeros(R, dtype=bool), rec)

@@ -98,7 +98,8 @@ def sample_chain(N: int, L: int, rng, *, lam_left: float, lam_right: float | Non
     return J
 
 
-def _check_J(J) -> np.ndarray:
+def check_couplings(J) -> np.ndarray:
+    """J as a float64 square matrix with finite entries (no copy when it is one already)."""
     try:
         J = np.asarray(J, dtype=np.float64)
     except (TypeError, ValueError):
@@ -115,7 +116,7 @@ def _check_J(J) -> np.ndarray:
 def offdiag_couplings(J, min_n: int = 1) -> np.ndarray:
     """A validated float64, C-contiguous copy of the square coupling matrix J with a zero diagonal
     (the self coupling J_D is passed separately, SPEC 2); at least ``min_n`` neurons."""
-    J = _check_J(J)
+    J = check_couplings(J)
     if J.shape[0] < min_n:
         raise ValueError(f"J must have at least {min_n} neurons, got N = {J.shape[0]}")
     J = np.array(J, dtype=np.float64, order="C", copy=True)
@@ -136,17 +137,24 @@ def fields(J, J_D: float, s) -> np.ndarray:
     ``s`` has shape (N,) or (R, N) (one replica per row); the result has the same shape (float64).
     The diagonal of ``J`` is ignored: the self coupling is ``J_D``.
     """
-    J_off = offdiag_couplings(J)
+    J = check_couplings(J)
     J_D = finite_scalar("J_D", J_D)
-    s = _check_spins(s, J_off.shape[0])
-    return s @ J_off.T + J_D * s
+    return raw_fields(J, J_D, _check_spins(s, J.shape[0]))
+
+
+def raw_fields(J: np.ndarray, J_D: float, s: np.ndarray) -> np.ndarray:
+    """:func:`fields` for checked float64 arguments, without a copy of J: s J^T + (J_D - diag J) s."""
+    h = s @ J.T
+    h += (J_D - np.diagonal(J)) * s
+    return h
 
 
 def margins(J, J_D: float, s) -> np.ndarray:
     """Stabilities s_i h_i (SPEC 3.1), same shape as ``s``."""
-    J = _check_J(J)
+    J = check_couplings(J)
+    J_D = finite_scalar("J_D", J_D)
     s_f = _check_spins(s, J.shape[0])
-    return s_f * fields(J, J_D, s_f)
+    return s_f * raw_fields(J, J_D, s_f)
 
 
 def is_fixed_point(J, J_D: float, s, kappa: float = 0.0):

@@ -27,7 +27,7 @@ from numerics.dynamics import (
     unstable_mask,
 )
 from numerics.enumeration import decode, encode, fixed_points
-from numerics.models import fields, is_fixed_point, margins, sample_chain, sample_core
+from numerics.models import fields, is_fixed_point, margins, offdiag_couplings, sample_chain, sample_core
 
 ALL_RULES = {
     "async": relax_async,
@@ -129,6 +129,61 @@ def test_async_paths_agree(monkeypatch):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     c = relax_async(J, 0.5, rng=3, replicas=12, max_sweeps=60)           # record draws no randomness
     assert np.array_equal(a.state, c.state) and np.array_equal(a.sweeps, c.sweeps)
+
+
+def test_async_integer_fields_make_the_float64_decisions(monkeypatch):
+    """The integer fields with their band take every decision that float64 fields take: the run is
+    identical (same random stream, same flips) to one whose band is so wide that every decision is
+    recomputed in float64 from the rows of J (the recheck path)."""
+    J = sample_core(150, 11)
+    a = relax_async(J, 0.6, rng=5, replicas=10, max_sweeps=40, kappa=0.1, record=True)
+    init = dynamics._FixedFields.__init__
+
+    def wide(self, *args):
+        init(self, *args)
+        self.band = np.inf
+
+    monkeypatch.setattr(dynamics._FixedFields, "__init__", wide)
+    b = relax_async(J, 0.6, rng=5, replicas=10, max_sweeps=40, kappa=0.1, record=True)
+    assert a.converged.any() and not a.converged.all()        # both outcomes are exercised
+    for name in ("state", "sweeps", "flips", "unstable", "converged"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+def test_async_is_scale_free(scale):
+    """(J, J_D, kappa) -> c (J, J_D, kappa) leaves the dynamics unchanged: the fixed-point exponent
+    of the integer fields adapts (2^b from about 2^46 down to 2^6 here) and the run is the same."""
+    J = sample_core(120, 4)
+    a = relax_async(J, 0.5, rng=8, replicas=6, max_sweeps=30, kappa=0.05, record=True)
+    b = relax_async(J * scale, 0.5 * scale, rng=8, replicas=6, max_sweeps=30, kappa=0.05 * scale,
+                    record=True)
+    for name in ("state", "sweeps", "flips", "unstable", "converged"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_integer_fields_do_not_drift():
+    """After 3000 rounds of flips the integer fields equal those of the final state computed afresh
+    (no round-off accumulates), and g~ is within the band of the float64 half-fields; the band is a
+    bound (never exceeded) and a useful one (below 1e-5 at N = 400, within 100x of the worst error)."""
+    rng = np.random.default_rng(2)
+    N, R, J_D, hk = 400, 6, 0.7, 0.0
+    J = sample_core(N, 3)
+    fx = dynamics._FixedFields(J, J_D, hk)
+    S = rng.choice([-1.0, 1.0], size=(R, N))
+    W = fx.initial(S)
+    rows = np.arange(R)
+    for _ in range(3000):
+        k = rng.integers(0, N, size=R)
+        s_new = -S[rows, k]
+        S[rows, k] = s_new
+        W += s_new.astype(np.int32)[:, None] * fx.Q[k]
+    assert np.array_equal(W, fx.initial(S))
+    g = fields(J, J_D, S) / 2
+    x = fx.stability(S, W, slice(None))                     # s g~ - kappa / 2
+    err = np.abs(x - S * g).max()
+    assert err <= fx.band < 1e-5
+    assert err > fx.band / 100
 
 
 def test_async_record_unstable_counts():
