@@ -167,6 +167,47 @@ def n_states(y: int, L: int) -> int:
 # One site at fixed order parameters
 # ----------------------------------------------------------------------------------------------
 
+#: a factorised layer sum below this (relative to its factors' maxima) is recomputed jointly
+_TINY = 1e-250
+
+
+def _joint_integrals(T, dlr, D):
+    """ln Σ_z e^T and Σ_z e^T (dlr + D) / Σ_z e^T along the last axis, with the maximum of T
+    subtracted first (rows that are all −inf give −inf and nan)."""
+    m = T.max(axis=-1, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    E = np.exp(T - m)
+    S = E.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(S) + m[..., 0], (E * (dlr + D)).sum(axis=-1) / S
+
+
+def _layer_integrals(A, B, dlr, D):
+    """ln I_ℓ(σ̃, n) = ln Σ_z e^{A_σ̃z + B_nz} and the π_z-averages ⟨dlr_σ̃ + D_n⟩ (SPEC §6.9).
+
+    A (nref, nz) is ln w_z + ln H_r, B (ncomp, nz) is n·ln H; dlr and D = n·∂ln H are their
+    q1-derivatives. The exponential factorises, e^{A+B} = e^{A − a} e^{B − b} e^{a + b} with the row
+    maxima a, b, so the sums over z are three matrix products instead of an (nref, ncomp, nz)
+    exponential. Where a sum is below 1e-250 (its terms far from both maxima, so underflow could
+    cost precision) that (σ̃, n) pair is recomputed jointly (:func:`_joint_integrals`).
+    Returns ln I and the averages, both (nref, ncomp)."""
+    a = A.max(axis=1, keepdims=True)
+    b = B.max(axis=1, keepdims=True)
+    a[~np.isfinite(a)] = 0.0
+    b[~np.isfinite(b)] = 0.0
+    EA, EB = np.exp(A - a), np.exp(B - b)
+    S = EA @ EB.T
+    num = (EA * dlr) @ EB.T + EA @ (EB * D).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lI, avg = np.log(S) + a + b.T, num / S
+    bad = ~(S >= _TINY)
+    if bad.any():
+        r, c = np.nonzero(bad)
+        lI[r, c], avg[r, c] = _joint_integrals(A[r] + B[c], dlr[r], D[c])
+    return lI, avg
+
+
+
 class ChainSite:
     """The finite sum over (σ̃, n) with the layer integrals I_ℓ(σ̃, n) at fixed (q1_ℓ, q̂1_ℓ).
 
@@ -211,17 +252,7 @@ class ChainSite:
                 lr, dlr = log_Phi(xr), mills(xr) * dxr
             else:
                 lr = dlr = np.zeros((ref.shape[0], z.size))
-            T = (np.log(wz) + lr)[:, None, :] + (n @ lh)[None, :, :]       # (nref, ncomp, nz)
-            # ln I = ln Σ_z e^T and the z-averages of dlr, n·dlh under e^T / I, from one exp
-            m = T.max(axis=-1, keepdims=True)
-            m[~np.isfinite(m)] = 0.0                                        # all −inf: ln I = −inf
-            np.subtract(T, m, out=T)
-            E = np.exp(T, out=T)
-            S = E.sum(axis=-1)
-            lI = np.log(S) + m[..., 0]
-            avg = (np.einsum("rcz,rz->rc", E, dlr, optimize=False)
-                   + np.einsum("rcz,cz->rc", E, n @ dlh, optimize=False))
-            self.dlnI[..., l] = avg / S
+            lI, self.dlnI[..., l] = _layer_integrals(np.log(wz) + lr, n @ lh, dlr, n @ dlh)
             lw0 += lI
         self.lw0 = lw0
         # ∫Dz r_ℓ = Φ(a_ℓ(σ̃)) on the same rules: ln Σ_σ̃ Π_ℓ I_ℓ(σ̃, ∅) should be ln Z_col

@@ -104,38 +104,60 @@ class SiteIntegrals:
         if self.y == 0:  # π does not depend on p̂: normalise once
             G0 = sp.logsumexp(self.lw0)
             self._W0, self._G0 = np.exp(self.lw0 - G0), G0
+        self._last = None
 
     def _state(self, p_hat):
+        """(m, ln K, W, G) at p̂: m = tanh X, X = c + p̂, ln K = ½(ln H₊ + ln H₋) + ln 2cosh X, π weights
+        W (normalised) and G. One exponential serves both: with e = exp(−2|X|), ln 2cosh X = |X| +
+        ln(1 + e) and tanh X = sign(X) (1 − e)/(1 + e). The last p̂ is cached (a root search ends where
+        the averages are then taken)."""
+        if self._last is not None and self._last[0] == p_hat:
+            return self._last[1]
         X = self.c + p_hat
-        lnK = self.half_sum + np.logaddexp(X, -X)
+        a = np.abs(X)
+        e = np.multiply(a, -2.0, out=a)
+        np.exp(e, out=e)
+        lnK = np.log1p(e)
+        lnK += np.abs(X)
+        lnK += self.half_sum
+        m = np.subtract(1.0, e)
+        e += 1.0
+        m /= e
+        np.copysign(m, X, out=m)
         if self.y == 0:
-            return X, lnK, self._W0, self._G0
-        lw = self.lw0 + self.y * lnK
-        top = lw.max()
-        W = np.exp(lw - top)
-        tot = W.sum()
-        return X, lnK, W / tot, top + np.log(tot)
+            state = (m, lnK, self._W0, self._G0)
+        else:
+            W = np.multiply(lnK, self.y)
+            W += self.lw0
+            top = W.max()
+            W -= top
+            np.exp(W, out=W)
+            tot = W.sum()
+            W /= tot
+            state = (m, lnK, W, top + np.log(tot))
+        self._last = (p_hat, state)
+        return state
 
     def mean_m(self, p_hat) -> float:
-        if self.y == 0:
-            return float(np.sum(self._W0 * np.tanh(self.c + p_hat)))
-        X, _, W, _ = self._state(p_hat)
-        return float(np.sum(W * np.tanh(X)))
+        m, _, W, _ = self._state(p_hat)
+        return float(np.vdot(W, m))
 
     def averages(self, p_hat) -> dict:
         """π-averages: m, m², ln K, ∂ln H_r, ∂ln K, ∂ln H_r·ln K, and G = ln ∫Dz H_r ∫Dg K^y."""
-        X, lnK, W, G = self._state(p_hat)
-        m = np.tanh(X)
-        dK = 0.5 * (1 + m) * self.dlHp[:, None] + 0.5 * (1 - m) * self.dlHm[:, None]
-        dHr = np.broadcast_to(self.dlHr[:, None], W.shape)
-        return dict(m=float(np.sum(W * m)), m2=float(np.sum(W * m * m)),
-                    lnK=float(np.sum(W * lnK)), dHr=float(np.sum(W * dHr)),
-                    dK=float(np.sum(W * dK)), dHr_lnK=float(np.sum(W * dHr * lnK)), G=float(G))
+        m, lnK, W, G = self._state(p_hat)
+        Wm = W * m
+        Wz = W.sum(axis=1)                                      # the z marginal of π
+        WlnK = (W * lnK).sum(axis=1)
+        Wmz = Wm.sum(axis=1)
+        dK = 0.5 * (Wz + Wmz) @ self.dlHp + 0.5 * (Wz - Wmz) @ self.dlHm
+        return dict(m=float(Wmz.sum()), m2=float(np.vdot(Wm, m)), lnK=float(WlnK.sum()),
+                    dHr=float(Wz @ self.dlHr), dK=float(dK), dHr_lnK=float(WlnK @ self.dlHr),
+                    G=float(G))
 
     def _m_and_slope(self, p_hat):
-        X, _, W, _ = self._state(p_hat)
-        m = np.tanh(X)
-        mm, m2 = float(np.sum(W * m)), float(np.sum(W * m * m))
+        m, _, W, _ = self._state(p_hat)
+        Wm = W * m
+        mm, m2 = float(Wm.sum()), float(np.vdot(Wm, m))
         return mm, (1.0 - m2) + self.y * (m2 - mm * mm)
 
     def solve_p_hat(self, p, guess, tol=1e-13) -> float:
