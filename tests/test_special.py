@@ -97,3 +97,13 @@ def test_nan_refused():
         S.log_Phi2(0.0, 0.0, 1.5)
     with pytest.raises(ValueError):
         S.check_finite("J_D", [0.1, np.inf])
+
+
+def test_exp_floor():
+    """exp above the floor (bit-identical), exp(floor) below it, never subnormal, input untouched."""
+    from theory.special import exp_floor
+    x = np.array([0.0, -1.5, -349.9, -350.0, -351.0, -1e4, -np.inf])
+    y = exp_floor(x, -350.0)
+    assert np.array_equal(y[:4], np.exp(x[:4]))
+    assert np.all(y[4:] == np.exp(-350.0)) and np.all(y >= np.finfo(float).tiny)
+    assert x[-1] == -np.inf

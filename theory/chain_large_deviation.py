@@ -97,7 +97,7 @@ from toolkit.checks import finite_scalar, integer
 from .saddle_tools import AndersonMixer, LDResult, along_d, carry, check_args
 from .annealed import LN2, log_column_partition
 from .quadrature import gauss_grid
-from .special import binary_entropy, log_Phi, mills
+from .special import binary_entropy, exp_floor, log_Phi, mills
 
 #: refuse problems with more (σ̃, n) states than this (memory ~ states × z-nodes × 8 bytes)
 MAX_STATES = 20_000
@@ -167,8 +167,12 @@ def n_states(y: int, L: int) -> int:
 # One site at fixed order parameters
 # ----------------------------------------------------------------------------------------------
 
-#: a factorised layer sum below this (relative to its factors' maxima) is recomputed jointly
-_TINY = 1e-250
+#: exponents of the factorised sums are floored here (:func:`theory.special.exp_floor`): every
+#: factor is then at least e^-350 and no product of two is subnormal
+EXP_FLOOR = -350.0
+#: a factorised sum below this (relative to its factors' maxima) is recomputed jointly: flooring
+#: raises a sum by at most nz e^-350 < 1e-148, a relative error below 1e-28 of any sum above 1e-120
+_TINY = 1e-120
 
 
 def _joint_integrals(T, dlr, D):
@@ -188,14 +192,15 @@ def _layer_integrals(A, B, dlr, D):
     A (nref, nz) is ln w_z + ln H_r, B (ncomp, nz) is n·ln H; dlr and D = n·∂ln H are their
     q1-derivatives. The exponential factorises, e^{A+B} = e^{A − a} e^{B − b} e^{a + b} with the row
     maxima a, b, so the sums over z are three matrix products instead of an (nref, ncomp, nz)
-    exponential. Where a sum is below 1e-250 (its terms far from both maxima, so underflow could
-    cost precision) that (σ̃, n) pair is recomputed jointly (:func:`_joint_integrals`).
+    exponential. Terms below e^-350 of their row maximum are raised to it (:data:`EXP_FLOOR`); where a
+    sum is below 1e-120 (its terms far from both maxima) that (σ̃, n) pair is recomputed jointly
+    (:func:`_joint_integrals`).
     Returns ln I and the averages, both (nref, ncomp)."""
     a = A.max(axis=1, keepdims=True)
     b = B.max(axis=1, keepdims=True)
     a[~np.isfinite(a)] = 0.0
     b[~np.isfinite(b)] = 0.0
-    EA, EB = np.exp(A - a), np.exp(B - b)
+    EA, EB = exp_floor(A - a, EXP_FLOOR), exp_floor(B - b, EXP_FLOOR)
     S = EA @ EB.T
     num = (EA * dlr) @ EB.T + EA @ (EB * D).T
     with np.errstate(divide="ignore", invalid="ignore"):

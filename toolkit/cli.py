@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from toolkit.memory import retain_freed_memory
+
 
 class UsageError(ValueError):
     """Bad user input, reported as a one-line message and exit status 2."""
@@ -156,6 +158,7 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
         prog: str | None = None) -> int:
     """Run ``main(argv)`` and turn user-facing errors into one line on stderr and exit status 2."""
     prog = prog or getattr(main, "__module__", "command")
+    retain_freed_memory()
     try:
         return int(main(argv) or 0)
     except (UsageError, ValueError, OSError) as exc:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .memory import retain_freed_memory
 from .progress import progress
 from .results import read_npz, write_npz
 from .rng import check_seed
@@ -60,7 +61,9 @@ def _run_task(fn: Callable, seed: np.random.SeedSequence, params: Mapping) -> di
 
 
 def _cap_blas():
+    """Worker set-up: one BLAS thread, freed memory kept (:func:`toolkit.memory.retain_freed_memory`)."""
     threadpool_limits(limits=1)
+    retain_freed_memory()
 
 
 def default_executor(workers: int | None = None) -> Executor:
