@@ -81,6 +81,7 @@ class SiteIntegrals:
         dxm = -z / (2 * sq * s1) + xm / (2 * (1 - q1))
         lHp, self.dlHp = _lnPhi_and_dq(xp, dxp)
         lHm, self.dlHm = _lnPhi_and_dq(xm, dxm)
+        self.z, self.xp, self.xm, self.s1 = z, xp, xm, s1  # kept for theory.stability
         if constrained:
             Dr = np.sqrt(1 - p * p / q1)
             xr = (jt + p * z / sq) / Dr

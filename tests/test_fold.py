@@ -1,0 +1,72 @@
+"""The densest-cluster branch in the regular variable t (theory.fold): it is the fixed-y saddle of
+theory.large_deviation, its fold is a saddle-node of the RS equations (converged under quadrature
+refinement, with the fixed-y iteration failing just below it), and the centred crossing turns into
+a gap where Σ_ext < 0 on the whole centred branch."""
+
+import numpy as np
+import pytest
+
+from theory import fold as F
+from theory import large_deviation as LD
+
+
+def test_solve_at_t_reproduces_the_fixed_y_saddle():
+    # same stationarity equations, y now an unknown: tolerance 1e-9 of both solvers
+    ref = LD.solve(0.05, 3.0, 0.3)
+    p = 1 - 2 * 0.05
+    t = (ref.q1 - p * p) / (1 - p * p)
+    r = F.solve_at(0.05, t, 0.3, init=(ref.p_hat, ref.q1_hat * 1.1, 2.7))
+    assert r.converged
+    assert r.y == pytest.approx(3.0, abs=1e-7)
+    assert r.phi == pytest.approx(ref.phi, abs=1e-9)
+    assert r.internal_entropy == pytest.approx(ref.internal_entropy, abs=1e-8)
+
+
+#: a centred saddle at J_D = 0.06, d = 0.012 (p̂, q̂1, y) at t = 0.26 (from theory.fold)
+START = F.TSaddle(0.012, 7.843, 0.06, 0.0, "constrained", np.nan, np.nan, np.nan, p_hat=0.1866,
+                  q1=np.nan, q1_hat=0.1100, converged=True, iterations=0, t=0.26)
+
+
+@pytest.fixture(scope="module")
+def fold_012():
+    s = F.solve_at(0.012, 0.26, 0.06, init=START)
+    return F.fold(0.012, 0.06, start=s)
+
+
+def test_fold_is_a_converged_saddle_node(fold_012):
+    f = fold_012
+    assert f.exists and 5.0 < f.y < 5.2 and 0.5 < f.t < 0.65
+    # quadrature halved: y_f and Σ_f move by < 1e-6 (not a resolution effect)
+    g = F.solve_at(0.012, f.t, 0.06, init=f.saddle, step=0.25)
+    assert g.converged
+    assert g.y == pytest.approx(f.y, abs=1e-6)
+    assert g.external_entropy == pytest.approx(f.external_entropy, abs=1e-7)
+    # y(t) has its minimum there: larger on both sides
+    for dt in (-0.05, 0.05):
+        assert F.solve_at(0.012, f.t + dt, 0.06, init=f.saddle).y > f.y
+
+
+def test_fixed_y_iteration_has_no_centred_saddle_below_the_fold(fold_012):
+    # just above y_f the fixed-y iteration converges on the centred branch; just below it has
+    # nothing to converge to (the old "fold" of theory.transition)
+    f = fold_012
+    centred_side = F.solve_at(0.012, 0.4, 0.06, init=START)
+    above = LD.solve(0.012, f.y + 0.3, 0.06, init=centred_side, max_iter=400)
+    p = 1 - 2 * 0.012
+    assert above.converged and (above.q1 - p * p) / (1 - p * p) < f.t
+    below = LD.solve(0.012, f.y - 0.3, 0.06, init=centred_side, max_iter=400, collapse=0.99)
+    assert not below.converged or (below.q1 - p * p) / (1 - p * p) > f.t
+
+
+def test_gap_where_the_fold_has_negative_external_entropy(fold_012):
+    assert fold_012.external_entropy < 0 < fold_012.internal_entropy
+    c = F.centred(0.012, 0.06, init=START)
+    assert c.status == "gap" and c.margin < 0
+    assert c.margin == pytest.approx(c.fold.external_entropy / c.fold.y)
+
+
+def test_crossing_above_the_gap():
+    # J_D = 0.07 has no gap at d = 0.012: Σ_ext = 0 on the centred branch with S_I^max > 0
+    c = F.centred(0.012, 0.07, init=START)
+    assert c.status == "crossing"
+    assert abs(c.saddle.external_entropy) < 1e-7 and c.internal_entropy > 0 and c.t_star < 0.6
