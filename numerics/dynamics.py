@@ -202,7 +202,8 @@ class _FixedFields:
         N, B = J.shape[0], self._BLOCK
         self.J, self.diag, self.J_D, self.hk = J, np.diagonal(J).copy(), J_D, half_kappa
         rowsum = max(float(np.abs(J[i:i + B]).sum(axis=1).max()) for i in range(0, N, B))
-        self.b = math.floor(math.log2((2.0 ** 31 - 2 * N) / rowsum)) if rowsum > 0 else 0
+        room = (2.0 ** 31 - 2 * N) / rowsum if 0 < rowsum < np.inf else 1.0
+        self.b = min(max(math.floor(math.log2(room)) if room > 0 else -1000, -1000), 1000)
         self.Q = np.empty((N, N), dtype=np.int32)
         for k in range(0, N, B):                   # Q[k] = round(2^b J[:, k]), zero diagonal
             blk = J[:, k:k + B].T * 2.0 ** self.b
