@@ -137,15 +137,15 @@ def geometric_wait(n_unstable, N: int, rng: np.random.Generator) -> np.ndarray:
     return rng.geometric(np.asarray(n_unstable, dtype=np.float64) / N).astype(np.int64)
 
 
-def _pick_uniform(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """|U| per row and one index drawn uniformly from U per row (SPEC 8.1).
+def _pick_uniform_flat(flat: np.ndarray, R: int, N: int,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """|U| per row and one index drawn uniformly from U per row (SPEC 8.1), U given as the sorted
+    flat indices of an (R, N) mask.
 
-    The j-th element of U with j = floor(u |U|), u ~ U(0, 1), read off the sorted flat indices of the
-    mask. Returns (counts, index); the index is meaningless (0) where the count is 0.
+    The j-th element of U with j = floor(u |U|), u ~ U(0, 1). Returns (counts, index); the index is
+    meaningless (0) where the count is 0.
     """
-    R, N = mask.shape
-    flat = np.flatnonzero(mask)                       # sorted: row r owns flat[starts[r]:starts[r+1]]
-    starts = np.searchsorted(flat, np.arange(R + 1) * N)
+    starts = np.searchsorted(flat, np.arange(R + 1) * N)   # row r owns flat[starts[r]:starts[r+1]]
     counts = np.diff(starts)
     pos = starts[:-1] + np.floor(rng.random(R) * counts).astype(np.int64)
     if not flat.size:
@@ -210,7 +210,8 @@ class _FixedFields:
             np.fill_diagonal(blk[:, k:], 0.0)
             self.Q[k:k + B] = np.rint(blk, out=blk)
         self.C = self.Q.sum(axis=0, dtype=np.int64)                        # column sums of Q
-        self.C_half = self.C * 2.0 ** -(self.b + 1)
+        self.C_half_int = self.C / 2.0                     # exact (integers below 2^52)
+        self.thr = (half_kappa - 0.5 * J_D) * 2.0 ** self.b
         self.band = (N - 1) * 2.0 ** -(self.b + 2) + N * 2.0 ** -53 * (rowsum + abs(J_D)) / 2
         self.rechecks = 0
 
@@ -250,20 +251,27 @@ class _FixedFields:
         x = self.stability(S.ravel().take(flat), W.ravel().take(flat), col)
         return self._decide(x, S, lambda u: flat[u] // S.shape[1], lambda u: col[u])
 
-    def unstable_rows(self, S, W, idx) -> np.ndarray:
-        """The unstable set U (bool, one row per entry of ``idx``) of working rows ``idx``."""
+    def unstable_flat(self, S, W, idx) -> np.ndarray:
+        """U of working rows ``idx`` as sorted flat indices into a (len(idx), N) array.
+
+        On the integer scale, s g~ - kappa/2 <= 0  <=>  X = s (W - C/2) <= thr = (kappa/2 - J_D/2) 2^b,
+        decided from X where |X - thr| > band 2^b; one pass keeps the candidates X <= thr + band 2^b
+        (few, when U is small), the rest is done on them only.
+        """
+        N = S.shape[1]
         Sm, Wm = (S, W) if idx.size == S.shape[0] else (S[idx], W[idx])
-        x = Wm * 2.0 ** -self.b                   # s g~ - kappa / 2, in place (few passes)
-        x -= self.C_half
-        x *= Sm
-        x += 0.5 * self.J_D - self.hk
-        out = x <= 0
-        np.abs(x, out=x)
-        unsure = x <= self.band
-        if unsure.any():
-            rr, ii = np.nonzero(unsure)
-            out[rr, ii] = Sm[rr, ii] * self.exact(S, idx[rr], ii) <= self.hk
-        return out
+        X = np.subtract(Wm, self.C_half_int)
+        X *= Sm
+        thr, beta = self.thr, self.band * 2.0 ** self.b
+        cand = np.flatnonzero(X <= thr + beta)
+        x = X.ravel().take(cand)
+        sure = x <= thr - beta
+        if not sure.all():
+            u = np.flatnonzero(~sure)
+            r, i = np.divmod(cand[u], N)
+            sure[u] = Sm[r, i] * self.exact(S, idx[r], i) <= self.hk
+            cand = cand[sure]
+        return cand
 
 
 # ----------------------------------------------------------------------------------- input checks
@@ -398,7 +406,7 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
             k, dt, miss = np.empty(Ra, dtype=np.int64), np.zeros(Ra, dtype=np.int64), rows
         count = at_fp = None
         if miss is not None:                     # all T candidates stable: |U| in full
-            c, kk = _pick_uniform(fx.unstable_rows(S, W, miss), rng)
+            c, kk = _pick_uniform_flat(fx.unstable_flat(S, W, miss), miss.size, N, rng)
             live = c > 0
             dt[miss[live]] = T + geometric_wait(c[live], N, rng)
             k[miss] = kk + row0[miss]
@@ -420,7 +428,8 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
                     count = np.full(Ra, -1, dtype=np.int64)
                 unknown = need[count[need] < 0]
                 if unknown.size:
-                    count[unknown] = np.count_nonzero(fx.unstable_rows(S, W, unknown), axis=1)
+                    count[unknown] = np.bincount(fx.unstable_flat(S, W, unknown) // N,
+                                                 minlength=unknown.size)
                 for r in need.tolist():
                     j_end = max_sweeps if end[r] == big else min(max_sweeps, (int(end[r]) - 1) // N)
                     rec[ids[r], next_j[r]:j_end + 1] = count[r]

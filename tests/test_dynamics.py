@@ -340,14 +340,17 @@ def test_law_test_detects_a_non_uniform_flip(instance8, monkeypatch):
     tv = 0.5 * sum(abs(law.get(k, 0) - biased_law.get(k, 0)) for k in set(law) | set(biased_law))
     assert tv > 0.15
 
-    def biased_pick(mask, rng):
+    def biased_pick(flat, R, N, rng):
+        mask = np.zeros(R * N, dtype=bool)
+        mask[flat] = True
+        mask = mask.reshape(R, N)
         counts = np.count_nonzero(mask, axis=1)
         cum = np.cumsum(mask * _index_weights(np.arange(mask.shape[1])), axis=1)
         u = rng.random(mask.shape[0]) * cum[:, -1]
         return counts, np.argmax(cum > u[:, None], axis=1)
 
     monkeypatch.setattr(dynamics, "_TRIALS", 0)
-    monkeypatch.setattr(dynamics, "_pick_uniform", biased_pick)
+    monkeypatch.setattr(dynamics, "_pick_uniform_flat", biased_pick)
     res = relax_async(J, J_D8, rng=104, s0=S0_8, replicas=RUNS, max_sweeps=300)
     assert _chi2_gof(res, law) < 1e-12
     assert _chi2_gof(res, biased_law) > 1e-3             # and it does follow its own law
