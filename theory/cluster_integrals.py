@@ -112,8 +112,8 @@ class SiteIntegrals:
         W (normalised) and G. One exponential serves both: with e = exp(−2|X|), ln 2cosh X = |X| +
         ln(1 + e) and tanh X = sign(X) (1 − e)/(1 + e). Exponents are floored (:func:`theory.special
         .exp_floor`): e at e^-700 (changes ln K and m by < 1e-304) and the weights at e^-600 of the
-        largest (changes every average by < 1e-250 relative for fewer than 1e10 nodes). The last p̂ is cached (a root search ends where
-        the averages are then taken)."""
+        largest (changes every average by < 1e-250 relative for fewer than 1e10 nodes). The last p̂
+        is cached (a root search ends where the averages are then taken)."""
         if self._last is not None and self._last[0] == p_hat:
             return self._last[1]
         X = self.c + p_hat
