@@ -276,11 +276,11 @@ class _FixedFields:
 
 # ----------------------------------------------------------------------------------- input checks
 
-def _couplings(J, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """``J`` as a validated float64 square matrix (not copied when it is one), and A = J_off^T in
-    ``dtype`` (C-contiguous, zero diagonal), made in one transposing copy."""
+def _couplings(J) -> tuple[np.ndarray, np.ndarray]:
+    """``J`` as a validated float64 square matrix (not copied when it is one), and A = J_off^T
+    (float64, C-contiguous, zero diagonal), made in one transposing copy."""
     J = check_couplings(J)
-    A = np.array(J.T, dtype=dtype, order="C")
+    A = np.array(J.T, dtype=np.float64, order="C")
     np.fill_diagonal(A, 0.0)
     return J, A
 
