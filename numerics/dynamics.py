@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.models import check_couplings, is_fixed_point, raw_fields
+from numerics.models import check_couplings, is_fixed_point
 from toolkit.checks import finite_scalar, integer
 from toolkit.rng import make_rng
 
@@ -191,8 +191,8 @@ class _FixedFields:
     2^b J_ik (rounding), which bounds the error of h_i / 2 by (N - 1) 2^-(b+2) (6e-5 at N = 4000 for
     Gaussian J), and e64 = N 2^-53 (max_i sum_j |J_ij| + |J_D|) bounds the float64 error of the
     comparison. A decision s_i g~_i <= kappa / 2 with |s_i g~_i - kappa / 2| > band is the exact
-    one; the others (``rechecks``) recompute g_i in float64 from row i of J, so every decision is the
-    one float64 fields would make. One row of Q is 4 N bytes against 8 N for float64: the flips,
+    one; the others are retaken from g_i recomputed in float64 from row i of J, so every decision is
+    the one float64 fields would make. One row of Q is 4 N bytes against 8 N for float64: the flips,
     which stream one row each, move half the memory.
     """
 
@@ -209,11 +209,14 @@ class _FixedFields:
             blk = J[:, k:k + B].T * 2.0 ** self.b
             np.fill_diagonal(blk[:, k:], 0.0)
             self.Q[k:k + B] = np.rint(blk, out=blk)
-        self.C = self.Q.sum(axis=0, dtype=np.int64)                        # column sums of Q
-        self.C_half_int = self.C / 2.0                     # exact (integers below 2^52)
+        self.C_half = self.Q.sum(axis=0, dtype=np.int64) / 2.0   # C/2, exact (integers < 2^52)
         self.thr = (half_kappa - 0.5 * J_D) * 2.0 ** self.b
         self.band = (N - 1) * 2.0 ** -(self.b + 2) + N * 2.0 ** -53 * (rowsum + abs(J_D)) / 2
-        self.rechecks = 0
+
+    @property
+    def beta(self) -> float:
+        """The band on the integer scale of :meth:`scaled`."""
+        return self.band * 2.0 ** self.b
 
     def _exact_product(self, X: np.ndarray) -> np.ndarray:
         """X Q for a 0/1 (or small integer) X, exactly: float64 products of integers below 2^53."""
@@ -226,63 +229,52 @@ class _FixedFields:
         """W (int32, one row per row of S) for spins S."""
         return self._exact_product((S + 1.0) / 2.0).astype(np.int32)
 
-    def stability(self, s: np.ndarray, w: np.ndarray, col: np.ndarray) -> np.ndarray:
+    def scaled(self, s, w, col=slice(None)) -> np.ndarray:
+        """X = s (W - C/2) (float64): s g~ - kappa/2 = 2^-b (X - thr), so a spin is unstable iff
+        X <= thr, and X is decided alone where |X - thr| > band 2^b."""
+        X = np.subtract(w, self.C_half[col])
+        X *= s
+        return X
+
+    def stability(self, s, w, col=slice(None)) -> np.ndarray:
         """s g~ - kappa / 2 (float64) for spins ``s`` with integers ``w`` at columns ``col``."""
-        g = (2.0 * w - self.C[col]) * 2.0 ** -(self.b + 1)
-        g *= s
-        g += 0.5 * self.J_D - self.hk
-        return g
+        return (self.scaled(s, w, col) - self.thr) * 2.0 ** -self.b
 
     def exact(self, S: np.ndarray, r: np.ndarray, i: np.ndarray) -> np.ndarray:
         """float64 g_i of working row r, from row i of J: (sum_j J_ij s_j - J_ii s_i + J_D s_i) / 2."""
-        self.rechecks += r.size
         return 0.5 * (np.einsum("ij,ij->i", self.J[i], S[r]) + (self.J_D - self.diag[i]) * S[r, i])
 
-    def _decide(self, x: np.ndarray, S: np.ndarray, r, i) -> np.ndarray:
-        out = x <= 0
-        unsure = np.abs(x) <= self.band
-        if unsure.any():
-            rr, ii = r(unsure), i(unsure)
-            out[unsure] = S[rr, ii] * self.exact(S, rr, ii) <= self.hk
+    def _decide(self, x, S, cand, idx):
+        """Unstable among candidates (1-d) with scaled values ``x`` at flat indices ``cand`` of the
+        working rows ``idx`` of S (as an (len(idx), N) array); the unsure ones rechecked in float64."""
+        out = x <= self.thr - self.beta
+        unsure = np.flatnonzero(~out & (x <= self.thr + self.beta))
+        if unsure.size:
+            r, i = np.divmod(cand[unsure], S.shape[1])
+            out[unsure] = S[idx[r], i] * self.exact(S, idx[r], i) <= self.hk
         return out
 
     def unstable(self, S, W, flat, col) -> np.ndarray:
         """s_i h_i <= kappa at the spins of flat indices ``flat`` (columns ``col``) of S and W."""
-        x = self.stability(S.ravel().take(flat), W.ravel().take(flat), col)
-        return self._decide(x, S, lambda u: flat[u] // S.shape[1], lambda u: col[u])
+        x = self.scaled(S.ravel().take(flat), W.ravel().take(flat), col)
+        return self._decide(x.ravel(), S, flat.ravel(), np.arange(S.shape[0])).reshape(x.shape)
 
     def unstable_flat(self, S, W, idx) -> np.ndarray:
-        """U of working rows ``idx`` as sorted flat indices into a (len(idx), N) array.
-
-        On the integer scale, s g~ - kappa/2 <= 0  <=>  X = s (W - C/2) <= thr = (kappa/2 - J_D/2) 2^b,
-        decided from X where |X - thr| > band 2^b; one pass keeps the candidates X <= thr + band 2^b
-        (few, when U is small), the rest is done on them only.
-        """
-        N = S.shape[1]
+        """U of working rows ``idx`` as sorted flat indices into a (len(idx), N) array: one pass
+        keeps the candidates X <= thr + band 2^b (few, when U is small), which are then decided."""
         Sm, Wm = (S, W) if idx.size == S.shape[0] else (S[idx], W[idx])
-        X = np.subtract(Wm, self.C_half_int)
-        X *= Sm
-        thr, beta = self.thr, self.band * 2.0 ** self.b
-        cand = np.flatnonzero(X <= thr + beta)
-        x = X.ravel().take(cand)
-        sure = x <= thr - beta
-        if not sure.all():
-            u = np.flatnonzero(~sure)
-            r, i = np.divmod(cand[u], N)
-            sure[u] = Sm[r, i] * self.exact(S, idx[r], i) <= self.hk
-            cand = cand[sure]
-        return cand
+        X = self.scaled(Sm, Wm)
+        cand = np.flatnonzero(X <= self.thr + self.beta)
+        return cand[self._decide(X.ravel().take(cand), S, cand, idx)]
 
 
 # ----------------------------------------------------------------------------------- input checks
 
-def _couplings(J) -> tuple[np.ndarray, np.ndarray]:
-    """``J`` as a validated float64 square matrix (not copied when it is one), and A = J_off^T
-    (float64, C-contiguous, zero diagonal), made in one transposing copy."""
-    J = check_couplings(J)
+def _transposed_offdiag(J: np.ndarray) -> np.ndarray:
+    """A = J_off^T (float64, C-contiguous, zero diagonal) of a checked J, in one transposing copy."""
     A = np.array(J.T, dtype=np.float64, order="C")
     np.fill_diagonal(A, 0.0)
-    return J, A
+    return A
 
 
 def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarray:
@@ -309,9 +301,10 @@ def _initial_states(s0, replicas, N: int, rng: np.random.Generator) -> np.ndarra
     return np.array(s, dtype=np.float64)
 
 
-def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng, couplings=True):
-    """Checked arguments; with ``couplings``, A = J_off^T (:func:`_couplings`) after J."""
-    J, A = _couplings(J) if couplings else (check_couplings(J), None)
+def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng):
+    """The checked arguments: J (float64, see :func:`numerics.models.check_couplings`), J_D, kappa,
+    max_sweeps, the initial states S0 and the Generator."""
+    J = check_couplings(J)
     J_D = finite_scalar("J_D", J_D)
     kappa = finite_scalar("kappa", kappa)
     max_sweeps = integer("max_sweeps", max_sweeps, 0)
@@ -319,7 +312,7 @@ def _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng, couplings=True):
         raise ValueError("rng is required (a numpy.random.Generator, SeedSequence or int seed)")
     rng = make_rng(rng)
     S0 = _initial_states(s0, replicas, J.shape[0], rng)
-    return (J, A, J_D, kappa, max_sweeps, S0, rng) if couplings else (J, J_D, kappa, max_sweeps, S0, rng)
+    return J, J_D, kappa, max_sweeps, S0, rng
 
 
 def _result(rule, J, J_D, kappa, max_sweeps, state, sweeps, flips, cycle2, unstable) -> Relaxation:
@@ -361,8 +354,7 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
     (R, N), else ``replicas`` uniform random states drawn from ``rng``; margin ``kappa``; ``record``
     keeps |U| at every integer sweep. Returns a :class:`Relaxation`.
     """
-    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng,
-                                                couplings=False)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
     R, N = S0.shape
     budget = max_sweeps * N
     half_kappa = 0.5 * kappa
@@ -484,7 +476,8 @@ def relax_async_naive(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, rep
     ``.sweeps`` of a converged replica is the micro-step of its last flip divided by N. Same arguments
     as :func:`relax_async`.
     """
-    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    A = _transposed_offdiag(J)
     R, N = S0.shape
     budget = max_sweeps * N
     state = S0.copy()
@@ -609,7 +602,8 @@ def relax_sync(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas: 
     ``max_sweeps`` steps. Longer cycles are not detected. ``rng`` is used only to draw the initial
     states. Arguments as in :func:`relax_async`.
     """
-    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    A = _transposed_offdiag(J)
     return _relax_parallel("sync", J, A, J_D, kappa, max_sweeps, S0, rng, record)
 
 
@@ -626,7 +620,8 @@ def relax_partial_sync(J, J_D: float, *, rng, p_update: float, max_sweeps: int =
     p = finite_scalar("p_update", p_update)
     if not 0.0 < p <= 1.0:
         raise ValueError(f"p_update must lie in (0, 1], got {p_update!r}")
-    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    A = _transposed_offdiag(J)
     rule = "sync" if p == 1.0 else f"partial_sync(p={p:g})"
     return _relax_parallel(rule, J, A, J_D, kappa, max_sweeps, S0, rng, record, p_update=p)
 
@@ -644,7 +639,8 @@ def relax_layer_sequential(J, J_D: float, *, L: int, rng, max_sweeps: int = 500,
     states of modules < l. A replica stops at a fixed point of the whole chain, at a 2-cycle of the
     sweep map (``.cycle2``) or after ``max_sweeps`` sweeps. ``L = 1`` is :func:`relax_sync`.
     """
-    J, A, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    J, J_D, kappa, max_sweeps, S0, rng = _setup(J, J_D, kappa, max_sweeps, s0, replicas, rng)
+    A = _transposed_offdiag(J)
     L = integer("L", L, 1)
     if J.shape[0] % L:
         raise ValueError(f"the size of J ({J.shape[0]}) is not a multiple of L = {L}")
