@@ -212,7 +212,6 @@ def _layer_integrals(A, B, dlr, D):
     return lI, avg
 
 
-
 class ChainSite:
     """The finite sum over (σ̃, n) with the layer integrals I_ℓ(σ̃, n) at fixed (q1_ℓ, q̂1_ℓ).
 

@@ -13,7 +13,7 @@ from .. import datasets
 from ..baselines import MLPConfig
 from ..model import ModelConfig, count_parameters
 from ..train import PRESETS, build, fit
-from .settings import _MODEL_FIELDS
+from .settings import _MODEL_FIELDS, _PRESET_BY_DATASET
 
 
 def _child(ss: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
@@ -98,6 +98,11 @@ def _shape(o: dict, rep: int = 0) -> tuple[int, int, dict]:
     opts = _data_opts(o, rep)
     ds = datasets.load(o["dataset"], **opts)
     return ds.n_features, ds.n_classes, opts
+
+
+def _dataset_preset(o: dict) -> str:
+    """The one-layer preset of the experiment's dataset (``1layer_largeP`` for any other)."""
+    return _PRESET_BY_DATASET.get(o["dataset"].strip().lower(), "1layer_largeP")
 
 
 def _preset_kw(name: str) -> dict:

@@ -13,8 +13,8 @@ from toolkit.sweep import Task, run_sweep
 
 from ..baselines import MLPConfig
 from ..model import ModelConfig, count_parameters
-from .common import _key, _last, _nanmax, _ours_config, _preset_kw, _record, _shape, train_task
-from .settings import _PRESET_BY_DATASET
+from .common import (_dataset_preset, _key, _last, _nanmax, _ours_config, _preset_kw, _record,
+                     _shape, train_task)
 
 
 def mlp_width(params: int, N: int, C: int, hidden_layers: int) -> int:
@@ -30,7 +30,7 @@ def _fig2_configs(o, N, C, kind: str) -> list[dict]:
     ``tune_lambda_in`` and θ_h from ``tune_theta_h``; the MLP = SGD (momentum 0.9, Xavier, no decay)
     at each learning rate of ``tune_mlp_lr``. Each entry: the config's keyword overrides."""
     if kind == "ours":
-        base = _preset_kw(_PRESET_BY_DATASET.get(o["dataset"].strip().lower(), "1layer_largeP"))
+        base = _preset_kw(_dataset_preset(o))
         return [dict(base, lambda_in=base["lambda_in"] * float(f), theta_h=float(t))
                 for f in o["tune_lambda_in"] for t in o["tune_theta_h"]]
     return [dict(hidden_layers=o["mlp_layers"], optimizer="sgd", momentum=0.9, wd=0.0,
@@ -74,8 +74,7 @@ def _run_fig2(o, executor, out: Path):
         write_csv(out / "fig2_tuning.csv", tune_rows, params=_record(o), seed=o["seed"])
     else:
         chosen = {kind: (_fig2_configs(o, N, C, kind)[0] if kind == "mlp" else
-                         _preset_kw(_PRESET_BY_DATASET.get(o["dataset"].strip().lower(),
-                                                           "1layer_largeP")), float("nan"))
+                         _preset_kw(_dataset_preset(o)), float("nan"))
                   for kind in ("ours", "mlp")}
     # stage 2: the width scan with the chosen settings, on the test set, every seed
     tasks, meta = [], []

@@ -6,13 +6,11 @@ from pathlib import Path
 
 from toolkit.sweep import Task, run_sweep
 
-from .common import _fmt, _key, _ours_config, _preset_kw, _shape, train_task
-from .settings import _PRESET_BY_DATASET
+from .common import _dataset_preset, _fmt, _key, _ours_config, _preset_kw, _shape, train_task
 
 
 def _run_stability(o, executor, out: Path):
-    preset = _PRESET_BY_DATASET.get(o["dataset"].strip().lower(), "1layer_largeP")
-    kw = _preset_kw(preset)
+    kw = _preset_kw(_dataset_preset(o))
     tasks, meta = [], []
     for rep in range(o["seeds"]):
         N, C, opts = _shape(o, rep)
