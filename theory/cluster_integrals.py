@@ -107,7 +107,7 @@ class SiteIntegrals:
             self._W0, self._G0 = np.exp(self.lw0 - G0), G0
         self._last = None
 
-    def _state(self, p_hat):
+    def state(self, p_hat):
         """(m, ln K, W, G) at p̂: m = tanh X, X = c + p̂, ln K = ½(ln H₊ + ln H₋) + ln 2cosh X, π weights
         W (normalised) and G. One exponential serves both: with e = exp(−2|X|), ln 2cosh X = |X| +
         ln(1 + e) and tanh X = sign(X) (1 − e)/(1 + e). Exponents are floored (:func:`theory.special
@@ -141,12 +141,12 @@ class SiteIntegrals:
         return state
 
     def mean_m(self, p_hat) -> float:
-        m, _, W, _ = self._state(p_hat)
+        m, _, W, _ = self.state(p_hat)
         return float(np.vdot(W, m))
 
     def averages(self, p_hat) -> dict:
         """π-averages: m, m², ln K, ∂ln H_r, ∂ln K, ∂ln H_r·ln K, and G = ln ∫Dz H_r ∫Dg K^y."""
-        m, lnK, W, G = self._state(p_hat)
+        m, lnK, W, G = self.state(p_hat)
         Wm = W * m
         Wz = W.sum(axis=1)                                      # the z marginal of π
         WlnK = (W * lnK).sum(axis=1)
@@ -157,7 +157,7 @@ class SiteIntegrals:
                     G=float(G))
 
     def _m_and_slope(self, p_hat):
-        m, _, W, _ = self._state(p_hat)
+        m, _, W, _ = self.state(p_hat)
         Wm = W * m
         mm, m2 = float(Wm.sum()), float(np.vdot(Wm, m))
         return mm, (1.0 - m2) + self.y * (m2 - mm * mm)

@@ -58,12 +58,7 @@ def site_derivatives(site: SiteIntegrals, p_hat):
     d1p, d1m = Rp / s1, -Rm / s1                                # ∂_w ln H±
     d2p = -Rp * (site.xp + Rp) / (s1 * s1)                       # ∂²_w ln H₊ (R' = −R(x + R))
     d2m = -Rm * (site.xm + Rm) / (s1 * s1)
-    X = site.c + p_hat
-    m = np.tanh(X)
-    lnK = site.half_sum + np.logaddexp(X, -X)
-    lw = site.lw0 + site.y * lnK
-    W = np.exp(lw - lw.max())
-    W /= W.sum()
+    m, _, W, _ = site.state(p_hat)
     rp, rm = (1 + m) / 2, (1 - m) / 2
     l1 = rp * d1p[:, None] + rm * d1m[:, None]
     l2 = rp * (d2p + d1p ** 2)[:, None] + rm * (d2m + d1m ** 2)[:, None] - l1 ** 2
