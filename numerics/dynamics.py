@@ -188,7 +188,7 @@ class _FixedFields:
         g~_i = (2 W_i - C_i) 2^-(b+1) + J_D s_i / 2   approximates   g_i = h_i / 2   (SPEC 2, 3.1)
 
     within ``band`` = (N - 1) 2^-(b+2) + e64: each of the N - 1 entries of Q is within 2^-(b+1) of
-    2^b J_ik (rounding), which bounds the error of h_i / 2 by (N - 1) 2^-(b+2) (6e-5 at N = 4000 for
+    2^b J_ik (rounding), which bounds the error of h_i / 2 by (N - 1) 2^-(b+2) (3.0e-5 at N = 4000 for
     Gaussian J), and e64 = N 2^-53 (max_i sum_j |J_ij| + |J_D|) bounds the float64 error of the
     comparison. A decision s_i g~_i <= kappa / 2 with |s_i g~_i - kappa / 2| > band is the exact
     one; the others are retaken from g_i recomputed in float64 from row i of J, so every decision is
@@ -345,7 +345,7 @@ def relax_async(J, J_D: float, *, rng, max_sweeps: int = 500, s0=None, replicas:
     32 + Geometric(|U| / N) micro-steps. A flip that would end after ``max_sweeps * N`` micro-steps is
     not made (the naive rule would not have reached it). The fields are kept as exact integers
     (:class:`_FixedFields`: J rounded to 2^-b, flips add or subtract an int32 row, nothing drifts);
-    a decision closer to the threshold than the rounding bound (6e-5 at N = 4000) is taken from
+    a decision closer to the threshold than the rounding bound (3.0e-5 at N = 4000) is taken from
     float64 fields recomputed from the rows of J, so every decision is the float64 one.
 
     Parameters: ``J`` (N, N) couplings (diagonal ignored; a chain's (LN, LN) matrix from
