@@ -1,10 +1,10 @@
 """``python -m benchmarks``: run every benchmark and print one table of figures, ratios and targets.
 
-    python -m benchmarks [--full] [--only enumeration,dynamics,fbp,learning] [--out results/benchmarks]
+    python -m benchmarks [--full] [--only enumeration,dynamics,fbp,learning,sparse] [--out results/benchmarks]
                          [--verbose] [--list]
 
 Each benchmark is one of the scripts of this package (``benchmarks/enumeration.py``, ``dynamics.py``,
-``fbp.py``, ``learning.py``); its ``main(argv)`` is imported and run in this process with the settings
+``fbp.py``, ``learning.py``, ``sparse.py``); its ``main(argv)`` is imported and run in this process with the settings
 of the chosen mode, its own CSV (``--out``) is written to ``OUT/<name>.csv`` with its sidecar, and its
 rows are turned into rows of one table:
 
@@ -112,6 +112,7 @@ ENUM_RATIO_N, ENUM_RATIO = 28, 10.0               # issue 2: >= 10x the chunked-
 DYN_RATE = 10e6                                   # issue 4: >= 10 M spin updates/s, batched async
 FBP_N, FBP_SECONDS = 4000, 0.030                  # issue 4: <= 30 ms per AMP sweep at N = 4000
 LEARN_H, LEARN_SECONDS = 1600, 45.0               # issue 5: <= 45 s per entangled-MNIST epoch, H = 1600
+SPARSE_H, SPARSE_SECONDS = 2000, 55.0             # issue 16: <= 55 s per MNIST epoch, darnax network
 
 
 def _rows_enumeration(recs: Sequence[Mapping], params: Mapping) -> list[Row]:
@@ -194,6 +195,25 @@ def _rows_learning(recs: Sequence[Mapping], params: Mapping) -> list[Row]:
     return out
 
 
+def _rows_sparse(recs: Sequence[Mapping], params: Mapping) -> list[Row]:
+    out = []
+    for r in recs:
+        H, epoch = int(r["H"]), float(r["seconds_per_epoch"])
+        ref = float(r.get("reference_seconds_per_epoch", math.nan) or math.nan)
+        row = Row("sparse", f"MNIST, 784-{H}-10 sparse (darnax), {int(r['steps'])} steps",
+                  "seconds_per_epoch", epoch, "s/epoch",
+                  f"{_tilde(_bool(r['extrapolated']))}{epoch:.3g} s/epoch "
+                  f"({float(r['ms_per_step']):.3g} ms/step)",
+                  baseline="" if math.isnan(ref) else f"~{ref:.3g} s/epoch", baseline_value=ref,
+                  baseline_extrapolated=None if math.isnan(ref) else True,
+                  ratio=float(r.get("speedup", math.nan) or math.nan),
+                  note="dense masked per-sample reference")
+        if H == SPARSE_H:
+            row.target, row.target_met = f"<= {SPARSE_SECONDS:g} s/epoch", epoch <= SPARSE_SECONDS
+        out.append(row)
+    return out
+
+
 @dataclass(frozen=True)
 class Benchmark:
     name: str
@@ -219,6 +239,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("learning", "benchmarks.learning",
               "one entangled-MNIST epoch of the learning rule vs a per-sample reference (issue 5)",
               ("--steps", "200", "--baseline-seconds", "4"), rows=_rows_learning),
+    Benchmark("sparse", "benchmarks.sparse",
+              "one MNIST epoch of darnax's sparse network vs a dense per-sample reference (issue 16)",
+              ("--steps", "300", "--baseline-seconds", "4"), rows=_rows_sparse),
 ]}
 
 

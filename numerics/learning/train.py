@@ -42,11 +42,19 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from dataclasses import fields as dc_fields
 from pathlib import Path
 
 import numpy as np
 
-from toolkit.cli import UsageError, make_parser, nonneg_float, nonneg_int, positive_int, run
+from toolkit.cli import (
+    UsageError,
+    make_parser,
+    nonneg_float,
+    nonneg_int,
+    positive_int,
+    run,
+)
 from toolkit.progress import progress
 from toolkit.results import read_npz, write_csv, write_json, write_npz
 
@@ -62,7 +70,16 @@ from .baselines import (
     random_features_config,
     reservoir_config,
 )
-from .model import ENCODINGS, INPUT_LAYERS, THRESHOLDS, Model, ModelConfig, StepStats, count_parameters
+from .model import (
+    ENCODINGS,
+    INPUT_LAYERS,
+    THRESHOLDS,
+    Model,
+    ModelConfig,
+    StepStats,
+    count_parameters,
+)
+from .sparse import SparseConfig, SparseModel
 
 __all__ = [
     "COLUMNS",
@@ -78,7 +95,7 @@ __all__ = [
 ]
 
 _CLI = "python -m numerics.learning.train"
-MODELS = ("ours", "random-features", "reservoir", "mlp", "perceptron")
+MODELS = ("ours", "random-features", "reservoir", "mlp", "perceptron", "sparse")
 COLUMNS = ("epoch", "train_acc", "test_acc", "unstable_frac", "seconds", "readout_unstable_frac",
            "flip_frac", "fit_acc", "eval_seconds")
 _TIMING = ("seconds", "eval_seconds")
@@ -110,6 +127,8 @@ PRESETS: dict[str, dict] = {
                              hidden=1600, layers=2, J_D=0.0, lam=0.0, T=7, lambda_in=5.0,
                              lambda_back=0.9, theta_h=0.9, theta_out=3.0, lr_J=0.005, p_update=0.85,
                              double=True, epochs=30, lambda_skip_back=0.9, lambda_skip_out=1.0),
+    "darnax_mnist": dict(model="sparse", dataset="mnist", P=None, P_eval=None, hidden=2000, layers=1,
+                         batch=16, epochs=3, seed=17),
 }
 _PRESET_NOTES = {
     "1layer_largeP": "C-BL entangled MNIST, H = 1600, full 60k/10k, 20 epochs (SPEC 11.6)",
@@ -119,10 +138,12 @@ _PRESET_NOTES = {
     "1layer_smallP": "C-BL small-P run: entangled MNIST 6k/3k, H = 300, p_update 0.8 (SPEC 11.6)",
     "lambda_advantage": "E3 two-layer chain with skip feedback 0.9 into layer 1 and a learnable "
                         "skip readout (1.0) from it; sweep --J-D / --lam (SPEC 11.6, 14)",
+    "darnax_mnist": "darnax's sparse MNIST network (--model sparse: 784-2000-10, W_in 10 % and J 1 % "
+                    "dense, synchronous sweeps), raw pixels, 3 epochs",
 }
 
 # defaults of the quick run (what --config would otherwise provide)
-_RUN_DEFAULTS = dict(dataset="entangled-mnist", N=100, P=None, P_eval=None, classes=None,
+_RUN_DEFAULTS = dict(model="ours", dataset="entangled-mnist", N=100, P=None, P_eval=None, classes=None,
                      flip_p=0.35, project=None, binarize=False, hidden=200, layers=1, epochs=2,
                      batch=16, seed=17)
 # ModelConfig fields settable from the command line: argparse dest -> field
@@ -134,7 +155,9 @@ _MODEL_ARGS = {"J_D": "J_D", "lam": "lam", "lambda_int": "lambda_int", "lambda_i
                "threshold": "threshold", "lr_J": "lr_J", "lr_W": "lr_W", "lr_in": "lr_in",
                "wd_J": "wd_J", "wd_W": "wd_W", "wd_in": "wd_in", "T": "T", "T_eval": "T_eval",
                "double": "double", "p_update": "p_update", "label_encoding": "label_encoding",
-               "dtype": "dtype", "tie_init": "tie_init", "skip_out_copy": "skip_out_copy"}
+               "dtype": "dtype", "tie_init": "tie_init", "skip_out_copy": "skip_out_copy",
+               "density_in": "density_in", "density_J": "density_J"}
+_DYNAMICS_MODELS = ("ours", "random-features", "reservoir")
 _MLP_ARGS = {"mlp_beta": "beta", "mlp_surrogate": "surrogate", "mlp_lr": "lr", "mlp_wd": "wd",
              "mlp_mup_base": "mup_base", "mlp_layers": "hidden_layers",
              "mlp_optimizer": "optimizer", "mlp_momentum": "momentum", "mlp_init": "init"}
@@ -276,8 +299,10 @@ def fit(model, data, *, epochs: int, batch: int, rng: np.random.Generator, seed:
 def build(spec: dict, rng: np.random.Generator | None = None, arrays: dict | None = None):
     """The model of a run specification (``spec["model"]`` and its config dict)."""
     kind = spec["model"]
-    if kind in ("ours", "random-features", "reservoir"):
+    if kind in _DYNAMICS_MODELS:
         return Model(ModelConfig.from_dict(spec["config"]), rng, arrays=arrays)
+    if kind == "sparse":
+        return SparseModel(SparseConfig.from_dict(spec["config"]), rng, arrays=arrays)
     if kind == "mlp":
         return BinarizedMLP(MLPConfig.from_dict(spec["config"]), rng, arrays=arrays)
     if kind == "perceptron":
@@ -336,7 +361,8 @@ def _parser():
     g.add_argument("--config", default=None, choices=sorted(PRESETS), metavar="PRESET",
                    help="a preset of SPEC 11.6 (--list-configs); explicit options override it")
     g.add_argument("--list-configs", action="store_true", help="list the presets and exit")
-    g.add_argument("--model", default="ours", choices=MODELS, help="the rule or a baseline")
+    g.add_argument("--model", default=None, choices=MODELS,
+                   help="the rule, a baseline, or the sparse network (default ours)")
     g.add_argument("--epochs", type=positive_int, default=None, help="number of epochs (default 2)")
     g.add_argument("--batch", type=positive_int, default=None, help="batch size B (default 16)")
     g.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
@@ -411,6 +437,12 @@ def _parser():
                    help="no free phase after the clamped one")
     r.add_argument("--label-encoding", dest="label_encoding", default=None,
                    help=f"{' | '.join(ENCODINGS)} (pm1)")
+    q = p.add_argument_group("sparse network (--model sparse; also uses --hidden, --J-D, --lambda-*, "
+                             "--theta-*, --lr-*, --wd-*, --T, --T-eval, --dtype)")
+    q.add_argument("--density-in", dest="density_in", type=float, default=None,
+                   help="fraction of input couplings kept (0.1)")
+    q.add_argument("--density-J", dest="density_J", type=float, default=None,
+                   help="fraction of recurrent couplings kept (0.01)")
     b = p.add_argument_group("binarised MLP baseline (--model mlp)")
     b.add_argument("--mlp-beta", type=float, default=None, help="surrogate slope beta (1)")
     b.add_argument("--mlp-surrogate", choices=SURROGATES, default=None,
@@ -478,12 +510,39 @@ def _cast(ds, dtype: str):
                     ds.extras)
 
 
+_SPARSE_FIELDS = frozenset(f.name for f in dc_fields(SparseConfig)) - {"N", "C", "H"}
+_SPARSE_ONLY = ("density_in", "density_J")
+
+
+def _given(args, dests) -> list[str]:
+    return sorted(f"--{d.replace('_', '-')}" for d in dests if getattr(args, d) is not None)
+
+
+def _sparse_kw(args, model_kw: dict) -> dict:
+    """The SparseConfig options of ``model_kw``; an explicit option the sparse network does not have
+    is an error (preset values it does not have are dropped)."""
+    extra = _given(args, [d for d, f in _MODEL_ARGS.items() if f not in _SPARSE_FIELDS])
+    if extra:
+        raise UsageError(f"--model sparse has no option {', '.join(extra)}")
+    return {k: v for k, v in model_kw.items() if k in _SPARSE_FIELDS}
+
+
+def _dense_kw(args, model_kw: dict, kind: str) -> dict:
+    """``model_kw`` without the sparse network's own options (an error when given explicitly)."""
+    given = _given(args, _SPARSE_ONLY)
+    if given:
+        raise UsageError(f"{', '.join(given)} only apply to --model sparse, not {kind}")
+    return {k: v for k, v in model_kw.items() if k not in _SPARSE_ONLY}
+
+
 def _spec(args, ds, data_opts: dict, resolved: dict) -> dict:
     val, model_kw = resolved["val"], resolved["model_kw"]
-    kind = args.model
+    kind = val["model"]
     N, C = ds.n_features, ds.n_classes
     H, L = val["hidden"], val["layers"]
-    if kind in ("ours", "random-features", "reservoir"):
+    if kind == "sparse":
+        config = SparseConfig(N=N, C=C, H=H, **_sparse_kw(args, model_kw)).to_dict()
+    elif kind in _DYNAMICS_MODELS:
         cfg = ModelConfig(N=N, C=C, H=H, L=L, **model_kw)
         if kind == "random-features":
             cfg = random_features_config(cfg)
@@ -530,6 +589,8 @@ def _summary(history: list[dict], spec: dict, model) -> dict:
            "spec": spec}
     if isinstance(model, Model):
         out["trainable_parameters"] = count_parameters(model.config)
+    elif isinstance(model, SparseModel):
+        out["trainable_parameters"] = model.parameters
     elif isinstance(model, BinarizedMLP):
         out["trainable_parameters"] = int(model.config.parameters)
     else:
@@ -554,7 +615,14 @@ def main(argv=None) -> int:
     for name, key in (("--hidden", "hidden"), ("--layers", "layers")):
         if val[key] < 1:
             raise UsageError(f"{name} must be >= 1, got {val[key]}")
-    if args.model in ("ours", "random-features", "reservoir"):
+    kind = val["model"]
+    if kind == "sparse":
+        if val["layers"] != 1:
+            raise UsageError(f"--model sparse has one hidden layer, got --layers {val['layers']}")
+        SparseConfig(N=10 ** 9, C=2, H=val["hidden"], **_sparse_kw(args, resolved["model_kw"]))
+    else:
+        resolved["model_kw"] = _dense_kw(args, resolved["model_kw"], kind)
+    if kind in _DYNAMICS_MODELS:
         # every check of the configuration that does not depend on the data, before the data are
         # looked up (so a bad number is reported as such even when a dataset is missing); N only
         # enters the bound wd_in * eta_in < 1, which a huge placeholder N cannot trip and the real
