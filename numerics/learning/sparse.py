@@ -1,8 +1,8 @@
 """A sparse recurrent classifier with synchronous sign dynamics (darnax's MNIST architecture).
 
 The network of ``docs/tutorials/09_sota_on_mnist.py`` of darnax (Willinki/darnax), re-implemented
-with ``scipy.sparse`` storage (the facts it follows, and where they come from, are in
-docs/side_by_side.md, "darnax"). Input x in R^N (MNIST: pixels/255, N = 784), one hidden layer
+with ``scipy.sparse`` storage (the facts it follows, and where they come from: docs/side_by_side.md,
+"darnax's sparse MNIST network"). Input x in R^N (MNIST: pixels/255, N = 784), one hidden layer
 s in {-1, +1}^H (H = 2000), a readout of C units:
 
     h_j = sum_i W^in_ji x_i + sum_{i != j} J_ji s_i + J_D s_j + chi_t sum_c W^back_jc e_c,
