@@ -106,6 +106,9 @@ def _one_line(exc) -> str:
     (["numerics.learning.train", "--theta-h", "-inf"], "--theta-h"),
     (["numerics.learning.train", "--epochs", "0"], "--epochs: must be a positive integer"),
     (["benchmarks/enumeration.py", "--J-D", "nan"], "--J-D: must be finite, got 'nan'"),
+    (["benchmarks/sparse.py", "--steps", "0"], "--steps: must be a positive integer, got '0'"),
+    (["numerics.learning.train", "--model", "sparse", "--density-J", "2"],
+     "density_J must be in (0, 1], got 2.0"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_bad_numbers_on_the_command_line(tmp_path, args, fragment):
     _refused(_cmd(*args, "--out", str(tmp_path / "out")), fragment)
