@@ -11,12 +11,7 @@ import numpy as np
 import pytest
 
 from numerics.learning import datasets
-from numerics.learning.sparse import (
-    SparseConfig,
-    SparseModel,
-    _sign,
-    train_step_reference,
-)
+from numerics.learning.sparse import SparseConfig, SparseModel, _sign, train_step_reference
 from numerics.learning.train import PRESETS, _parser, _resolve, main
 from toolkit.cli import run
 from toolkit.results import read_csv, read_npz

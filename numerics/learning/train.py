@@ -47,14 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.cli import (
-    UsageError,
-    make_parser,
-    nonneg_float,
-    nonneg_int,
-    positive_int,
-    run,
-)
+from toolkit.cli import UsageError, make_parser, nonneg_float, nonneg_int, positive_int, run
 from toolkit.progress import progress
 from toolkit.results import read_npz, write_csv, write_json, write_npz
 
@@ -70,15 +63,7 @@ from .baselines import (
     random_features_config,
     reservoir_config,
 )
-from .model import (
-    ENCODINGS,
-    INPUT_LAYERS,
-    THRESHOLDS,
-    Model,
-    ModelConfig,
-    StepStats,
-    count_parameters,
-)
+from .model import ENCODINGS, INPUT_LAYERS, THRESHOLDS, Model, ModelConfig, StepStats, count_parameters
 from .sparse import SparseConfig, SparseModel
 
 __all__ = [
