@@ -311,3 +311,126 @@ def independent_densest(d, J_D, kappa=0.0, *, step=0.25, y_max=1e9) -> Independe
         return r
     ly = brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12)
     return at(ly)
+
+
+# ---------------------------------------------------------------------------------------------
+# The two-module chain (L = 2, λ_L = λ_R = λ): independent satellites
+# ---------------------------------------------------------------------------------------------
+
+def _chain_rules(d, jt, lam, step):
+    """Per reference column σ̃ = (+, ±) (gauge σ̃_1 = +1): the 1-D z rules of both layers, cut at the
+    reference's own threshold σ̃_ℓ z_ℓ + a(σ̃) > 0, and the log-stabilities of the four satellite
+    columns σ on them. a(σ) = J̃ + λσ_1σ_2 for both layers (SPEC §4.4)."""
+    p = 1 - 2 * d
+    s = 2 * np.sqrt(d * (1 - d))
+    sharp = [(c, s / p) for c in (-(jt + lam) / p, (jt + lam) / p, -(jt - lam) / p,
+                                  (jt - lam) / p)]
+    cols = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], float)
+    out = []
+    for ref in ([1.0, 1.0], [1.0, -1.0]):
+        a_ref = jt + lam * ref[0] * ref[1]
+        layers = []
+        for l in range(2):
+            edge = -a_ref * ref[l]                      # σ̃_ℓ z > −a(σ̃)
+            lo, hi = (edge, 10.0) if ref[l] > 0 else (-10.0, edge)
+            pts = sharp + [(lo + 1e-12, s / p), (hi - 1e-12, s / p)]
+            z, wz = gauss_grid(pts, lo=lo, hi=hi, step=step)
+            a_sat = jt + lam * cols[:, 0] * cols[:, 1]
+            lH = log_Phi((a_sat[:, None] + cols[:, l, None] * p * z[None, :]) / s)  # (4, nz)
+            layers.append((np.log(wz), lH, ref[l] * cols[:, l]))
+        out.append(layers)
+    return p, out
+
+
+@dataclass
+class ChainIndependent:
+    """Φ_0 per column of the two-module chain with independent satellites, and S_I, Σ_ext per
+    neuron (÷ 2) — the small-d approximant of the chain (docs/theory_small_d.md)."""
+
+    d: float
+    y: float
+    J_D: float
+    lam: float
+    p_hat: float
+    phi_column: float
+    internal_entropy: float
+    external_entropy: float
+    converged: bool
+
+
+def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> ChainIndependent:
+    """Φ_0(d, y) of the two-module chain (λ_L = λ_R = λ; by the mirror symmetry p̂_1 = p̂_2 = p̂):
+
+      Φ_0 = −2y p p̂ + ln 2 + ln Σ_{σ̃: σ̃_1=+1} ∫Dz_1Dz_2 Π_ℓ θ(σ̃_ℓ z_ℓ + a(σ̃)) K^y,
+      K = Σ_σ e^{p̂ Σ_ℓ σ̃_ℓσ_ℓ} Π_ℓ Φ((a(σ) + σ_ℓ p z_ℓ)/s),  s = 2√(d(1−d)),
+
+    per column; p̂ solves ⟨Σ_ℓ σ̃_ℓσ_ℓ⟩ = 2p. S_I = ∂_yΦ_0, Σ_ext = Φ_0 − y S_I, both ÷ 2 (per
+    neuron). At λ = 0 it is twice the core's :func:`independent`."""
+    d, y, lam = finite_scalar("d", d), finite_scalar("y", y), finite_scalar("lam", lam)
+    jt = float(_jt(J_D, kappa))
+    p, rules = _chain_rules(d, jt, lam, step)
+
+    def state(h):
+        lws, lKs, ms = [], [], []
+        for (lw1, lH1, f1), (lw2, lH2, f2) in rules:
+            # terms over satellite columns c: exp(h (f1_c + f2_c)) H_1c(z1) H_2c(z2)
+            T = (h * (f1 + f2))[:, None, None] + lH1[:, :, None] + lH2[:, None, :]
+            lnK = sp.logsumexp(T, axis=0)
+            P = np.exp(T - lnK)
+            ms.append(np.einsum("c,cij->ij", f1 + f2, P))
+            lKs.append(lnK)
+            lws.append(lw1[:, None] + lw2[None, :])
+        lnK = np.concatenate([v.ravel() for v in lKs])
+        lw = np.concatenate([v.ravel() for v in lws]) + y * lnK
+        G = sp.logsumexp(lw)
+        return np.concatenate([v.ravel() for v in ms]), lnK, np.exp(lw - G), G
+
+    h = np.arctanh(min(p, 1 - 1e-12)) if p_hat is None else p_hat
+    lo, hi, ok = -np.inf, np.inf, False
+    for _ in range(200):
+        m, _, W, _ = state(h)
+        mm, m2 = float(W @ m), float(W @ (m * m))
+        f = mm - 2 * p
+        if abs(f) < 1e-13:
+            ok = True
+            break
+        lo, hi = (h, hi) if f < 0 else (lo, h)
+        # d⟨M⟩/dp̂ = ⟨Var(M | z)⟩ + y Var(⟨M | z⟩), M = Σ_ℓ σ̃_ℓσ_ℓ; ⟨Var⟩ ≥ ... use a safe bound
+        slope = max(y * (m2 - mm * mm), 1e-3) + 0.5 * (4 - m2)
+        new = h - f / slope
+        if not lo < new < hi:
+            new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
+                h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
+        if abs(new - h) < 1e-15 * max(1.0, abs(h)):
+            ok = True
+            break
+        h = new
+    _, lnK, W, G = state(h)
+    phi = -2 * y * p * h + LN2 + G
+    S = -2 * p * h + float(W @ lnK)
+    return ChainIndependent(d, y, float(J_D), lam, float(h), float(phi), S / 2,
+                            float(phi - y * S) / 2, ok)
+
+
+def chain_independent_densest(d, J_D, lam, kappa=0.0, *, step=0.25, y_max=1e9
+                              ) -> ChainIndependent:
+    """y* with Σ_ext = 0 for the chain's Φ_0 and S_I^max per neuron (Brent in ln y)."""
+    cache = {}
+
+    def at(ly):
+        if ly not in cache:
+            prev = cache[min(cache, key=lambda k: abs(k - ly))].p_hat if cache else None
+            cache[ly] = chain_independent(d, float(np.exp(ly)), J_D, lam, kappa, p_hat=prev,
+                                          step=step)
+        return cache[ly]
+
+    lo = hi = np.log(max(0.1 / d, 1.0))
+    while at(lo).external_entropy < 0 and lo > np.log(1e-2):
+        lo -= 1.0
+    while at(hi).external_entropy > 0 and hi < np.log(y_max):
+        hi += 1.0
+    if not at(lo).external_entropy > 0 > at(hi).external_entropy:
+        r = at(hi)
+        r.converged = False
+        return r
+    return at(brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12))
