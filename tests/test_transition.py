@@ -98,14 +98,54 @@ def test_critical_cache_resumes(tmp_path, monkeypatch):
         d = np.asarray(d_grid)
         return T.BranchMinimum(J_D, lam, L, 0.2 * (J_D - 0.061), 0.03, 0.03, True, d, d * 0, d * 0)
     monkeypatch.setattr(T, "branch_minimum", fake)
-    first = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    kw = dict(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path,
+              criterion="resolved")
+    first = T.critical_JD(**kw)
     n = len(calls)
-    again = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    again = T.critical_JD(**kw)
     assert len(calls) == n and again.value == first.value and again.uncertainty == first.uncertainty
 
 
 @pytest.mark.slow
 def test_critical_self_coupling_of_the_core_model():
     # measured 0.0601 ± 0.0006 (session 2); the transition lies inside Fig. 4's range (0.05, 0.1)
-    c = T.critical_JD()
+    c = T.critical_JD(criterion="resolved")
     assert c.converged and 0.055 < c.value < 0.065 and c.uncertainty < 0.003
+
+
+_ROWS = [(0.1, T.CROSSING, 0.01, 0.01, 0.02, 3.0),
+         (0.02, T.CROSSING, 0.003, 0.003, 0.001, 4.0),
+         (0.01, T.GAP, -0.002, np.nan, -0.002, np.nan),
+         (0.005, T.FAILED, np.nan, np.nan, np.nan, np.nan)]
+
+
+@pytest.mark.parametrize("rows,value,d_at,gap", [
+    (_ROWS, -0.002, 0.01, True),           # a gap: its Σ_f/y_f is the minimum
+    (_ROWS[:2], 0.001, 0.02, False),       # no gap: the fold term bounds the crossing's S_I^max
+    (_ROWS[:1], 0.01, 0.1, False)])        # fold beyond: S_I^max itself
+def test_centred_minimum_combines_crossings_folds_and_gaps(monkeypatch, rows, value, d_at, gap):
+    # min over d of min(S_I^max, Σ_f/y_f) at crossings and Σ_f/y_f at gaps; failed points skipped
+    monkeypatch.setattr(T, "_core_centred", lambda *a, **k: list(rows))
+    m = T.centred_minimum(0.06, d_grid=[r[0] for r in rows])
+    assert m.value == value and m.d_at == d_at and m.gap == gap and m.rm == (value > 0)
+    assert list(m.status) == [r[1] for r in rows]
+
+
+def test_centred_critical_is_cached_with_its_class(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(J_D, lam, L, kappa, d_grid):
+        calls.append(J_D)
+        d = np.asarray(d_grid, float)
+        st = np.array([T.CROSSING] * d.size)
+        return T.CentredMinimum(J_D, lam, L, 0.2 * (J_D - 0.058), float(d[-1]), False, d, d * 0,
+                                d * 0, d * 0, d * 0, st)
+    monkeypatch.setattr(T, "centred_minimum", fake)
+    kw = dict(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    first = T.critical_JD(**kw)
+    n = len(calls)
+    again = T.critical_JD(**kw)
+    assert first.converged and abs(first.value - 0.058) < 2e-6
+    assert len(calls) == n and again.value == first.value
+    assert all(isinstance(e, T.CentredMinimum) for e in again.evaluations)
+    assert list(again.evaluations[0].status) == [T.CROSSING] * len(COARSE)

@@ -78,9 +78,10 @@ def _local(args) -> list[dict]:
 #: :data:`theory.transition.D_GRID` (±0.0005), used for the core-model number in README.
 TRANSITION_PRESETS = {
     "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
-                   xtol_J=2e-3, xtol_lam=1e-2),
-    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3),
-    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2),
+                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved"),
+    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved"),
+    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
+                  criterion="resolved"),
 }
 
 
@@ -91,11 +92,13 @@ def transition_root(seed, which, J_D, kappa, quality, cache) -> dict:
     pre = TRANSITION_PRESETS[quality]
     if which == "J_D":
         c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"],
-                                   d_grid=pre["d_grid"], cache_dir=cache)
+                                   d_grid=pre["d_grid"], cache_dir=cache,
+                                   criterion=pre["criterion"])
         L, jd, lam = 1, c.value, 0.0
     else:
         c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.05, 0.6), xtol=pre["xtol_lam"],
-                                       d_grid=pre["d_grid"], cache_dir=cache)
+                                       d_grid=pre["d_grid"], cache_dir=cache,
+                                       criterion=pre["criterion"])
         L, jd, lam = 2, J_D, c.value
     return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
                 grid_shift=c.grid_shift, evaluations=len(c.evaluations),

@@ -514,7 +514,7 @@ def critical_JD(lam=0.0, L=1, kappa=0.0, *, bracket=(0.04, 0.08), xtol=5e-4, d_g
     the fixed-y iteration — a lower bound). Each evaluation is a continuation along ``d_grid``
     (minutes for the core model); ``cache_dir`` keeps them on disk.
     """
-    fn, cls, default = _CRITERIA[criterion]
+    fn, cls, default = _criterion(criterion)
     d_grid = default if d_grid is None else d_grid
 
     def g_at(J, grid):
@@ -528,7 +528,7 @@ def critical_lambda(J_D, L=2, kappa=0.0, *, bracket=(0.1, 0.8), xtol=5e-3, d_gri
                     cache_dir=None, criterion="centred", **kw) -> Critical:
     """λ_c(J_D, L): the inter-module coupling where the criterion's minimum changes sign
     (``criterion`` "centred", :func:`centred_minimum`, or "resolved", :func:`branch_minimum`)."""
-    fn, cls, default = _CRITERIA[criterion]
+    fn, cls, default = _criterion(criterion)
     d_grid = default if d_grid is None else d_grid
 
     def g_at(lam, grid):
@@ -538,6 +538,15 @@ def critical_lambda(J_D, L=2, kappa=0.0, *, bracket=(0.1, 0.8), xtol=5e-3, d_gri
                      dict(J_D=float(J_D), L=int(L), kappa=float(kappa), criterion=criterion))
 
 
-#: criterion name -> (minimum function, its result class, default d-grid)
-_CRITERIA = {"centred": (centred_minimum, CentredMinimum, D_GRID_CENTRED),
-             "resolved": (branch_minimum, BranchMinimum, D_GRID)}
+#: criterion name -> (name of its minimum function, its result class, default d-grid)
+_CRITERIA = {"centred": ("centred_minimum", CentredMinimum, D_GRID_CENTRED),
+             "resolved": ("branch_minimum", BranchMinimum, D_GRID)}
+
+
+def _criterion(name):
+    """(minimum function, result class, default d-grid) of a criterion, the function looked up
+    at call time (so that it can be replaced in tests)."""
+    if name not in _CRITERIA:
+        raise ValueError(f"unknown criterion {name!r}; choose from {', '.join(_CRITERIA)}")
+    fn, cls, grid = _CRITERIA[name]
+    return globals()[fn], cls, grid
