@@ -29,7 +29,7 @@ def test_phase_diagram_default_grid(tmp_path):
 def test_phase_diagram_transition_layer_quick(tmp_path):
     from theory.phase_diagram import main
     argv = ["--out", str(tmp_path), "--quiet", "--layers", "transition", "--transition-quality",
-            "quick", "--transition-J-D", "0.05", "--workers", "2"]
+            "quick", "--transition-J-D", "0.05", "--transition-line", "0", "--workers", "2"]
     assert main(argv) == 0
     rows = {r["critical"]: r for r in read_csv(tmp_path / "transition.csv")}
     # on d ≥ 0.03 only: J_c(core) ≈ 0.058, λ_c(J_D = 0.05) ≈ 0.2 (the fine grid moves both a little)

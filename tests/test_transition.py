@@ -149,3 +149,66 @@ def test_centred_critical_is_cached_with_its_class(tmp_path, monkeypatch):
     assert len(calls) == n and again.value == first.value
     assert all(isinstance(e, T.CentredMinimum) for e in again.evaluations)
     assert list(again.evaluations[0].status) == [T.CROSSING] * len(COARSE)
+
+
+def test_refined_grid_adds_midpoints_and_one_step_below_the_end():
+    g = T.refined_grid([0.2, 0.1, 0.05, 0.03])
+    assert np.allclose(g, [0.018, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2])
+
+
+class _FakeApprox(_Fake):
+    value_uncertainty = 2e-5
+
+
+def test_critical_uncertainty_parts_add_up():
+    # tolerance 1e-6, grid |−1e-5|/0.2, interpolation 2e-5/0.2: the parts and their sum
+    c = T._critical("J_D", _FakeApprox, (0.0, 0.2), 1e-6, np.linspace(0.3, 0.01, 5), {})
+    assert c.tol_uncertainty == 1e-6
+    assert c.grid_uncertainty == pytest.approx(5e-5, rel=1e-6)
+    assert c.approx_uncertainty == pytest.approx(1e-4, rel=1e-6)
+    assert c.uncertainty == pytest.approx(1e-6 + 5e-5 + 1e-4, rel=1e-9)
+
+
+#: the quick preset of theory.phase_diagram: J_c = 0.057617 ± 0.005 (the d-grid below)
+QUICK = np.array([0.2, 0.1, 0.05, 0.03])
+
+
+def test_chain_at_zero_coupling_reproduces_the_core_criterion():
+    # λ = 0: the chain is two independent cores, so its criterion (integer y, spline, per neuron)
+    # is the core's (continuous y) at every distance, within the spline's own uncertainty
+    # (measured 1e-6 here) + the y* Brent tolerance of the core (1e-6 in ln y: < 1e-7 in S_I)
+    core = T.branch_minimum(0.0576, d_grid=QUICK)
+    chain = T.branch_minimum(0.0576, 0.0, 2, d_grid=QUICK)
+    assert np.allclose(chain.d, core.d)
+    tol = chain.approx + 1e-6
+    assert np.all(np.abs(chain.internal_entropy - core.internal_entropy) <= tol)
+    assert abs(chain.value - core.value) <= chain.value_uncertainty + 1e-6
+
+
+def test_chain_criterion_changes_sign_at_the_core_J_c_at_zero_coupling():
+    # the line's anchor: at λ = 0 the chain is OGP at J_c − δ and RM at J_c + δ, δ the quick
+    # preset's uncertainty of J_c (0.005), so λ_c(J_D) reaches 0 at J_c within its error bar
+    jc, dj = 0.0576, 0.005
+    assert T.branch_minimum(jc - dj, 0.0, 2, d_grid=QUICK).value < 0
+    assert T.branch_minimum(jc + dj, 0.0, 2, d_grid=QUICK).value > 0
+
+
+@pytest.mark.slow
+def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
+    # python -m theory.phase_diagram --layers transition (quick preset, 3 min): λ_c at ≥ 7 values
+    # of J_D in [0, J_c) plus the anchor (J_c, 0); decreasing in J_D by more than its tolerance
+    # error; g(J_D, λ) is even in λ (flipping one layer maps λ → −λ), so near J_c λ_c² is linear
+    # in J_D: the fit through the last three points must reach 0 within J_c's error bar
+    from theory.phase_diagram import main
+    from toolkit.results import read_csv
+    assert main(["--out", str(tmp_path), "--quiet", "--layers", "transition", "--no-plot"]) == 0
+    rows = read_csv(tmp_path / "transition.csv")
+    assert all(r["converged"] for r in rows)
+    jc = next(r for r in rows if r["critical"] == "J_D")
+    line = sorted((r["J_D"], r["lam"], r["uncertainty"]) for r in rows if r["critical"] == "lam")
+    assert len(line) >= 7 and line[0][0] == 0 and line[-1][0] < jc["value"]
+    J, lam, unc = np.array(line).T
+    assert np.all(np.diff(lam) < 0)
+    a, b = np.polyfit(J[-3:], lam[-3:] ** 2, 1)
+    assert abs(-b / a - jc["value"]) < jc["uncertainty"]
+    assert any(r["critical"] == "anchor" and r["lam"] == 0 for r in rows)

@@ -85,22 +85,39 @@ TRANSITION_PRESETS = {
 }
 
 
-def transition_root(seed, which, J_D, kappa, quality, cache) -> dict:
+#: number of J_D values of the λ_c line below J_c: J_D = J_c k/n, k = 0 … n − 1; with the anchor
+#: (J_c, λ = 0) the line has n + 1 points from 0 to J_c
+LINE_POINTS = 7
+
+
+def line_guess(J_D, J_c, lam0):
+    """A guess of λ_c(J_D) from the two ends of the line: λ_c(0)·√(1 − J_D/J_c) (the shape of the
+    measured line, quick preset: 0.145 against λ_c(0.05) = 0.153), used only to bracket the root."""
+    return float(lam0 * np.sqrt(max(1.0 - J_D / J_c, 0.0)))
+
+
+def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> dict:
     """One root search of the transition layer (a :func:`toolkit.sweep.run_sweep` task; the
-    search is deterministic, ``seed`` is unused)."""
+    search is deterministic, ``seed`` is unused). ``bracket`` (λ only): tried first; if g has no
+    sign change on it, the default bracket (0.02, 0.6) is searched (the evaluations are cached)."""
     from . import transition
     pre = TRANSITION_PRESETS[quality]
+    kw = dict(d_grid=pre["d_grid"], cache_dir=cache, criterion=pre["criterion"])
     if which == "J_D":
-        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"],
-                                   d_grid=pre["d_grid"], cache_dir=cache,
-                                   criterion=pre["criterion"])
+        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"], **kw)
         L, jd, lam = 1, c.value, 0.0
     else:
-        c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.05, 0.6), xtol=pre["xtol_lam"],
-                                       d_grid=pre["d_grid"], cache_dir=cache,
-                                       criterion=pre["criterion"])
+        c = None
+        if bracket is not None:
+            c = transition.critical_lambda(J_D, 2, kappa, bracket=tuple(bracket),
+                                           xtol=pre["xtol_lam"], **kw)
+        if c is None or not c.converged:
+            c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.02, 0.6),
+                                           xtol=pre["xtol_lam"], **kw)
         L, jd, lam = 2, J_D, c.value
     return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
+                tol_uncertainty=c.tol_uncertainty, grid_uncertainty=c.grid_uncertainty,
+                approx_uncertainty=c.approx_uncertainty,
                 grid_shift=c.grid_shift, evaluations=len(c.evaluations),
                 converged=int(c.converged), message=c.message if not c.converged else "ok",
                 kappa=kappa, quality=quality)
@@ -109,23 +126,52 @@ def transition_root(seed, which, J_D, kappa, quality, cache) -> dict:
 def _transition(args) -> list[dict]:
     """The OGP → RM line: J_c of the core model and λ_c(J_D) of the two-module chain (SPEC §6.9).
 
-    The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
-    ``--workers``, ``--scheduler``; each finished root is stored under
-    ``<out>/transition_cache/<quality>/roots`` and each densest-cluster curve under
+    Two stages of :func:`toolkit.sweep.run_sweep` tasks (executor of ``--executor``, ``--workers``,
+    ``--scheduler``): first J_c and λ_c(0), the two ends of the line; then λ_c at
+    J_D = J_c k/n, k = 1 … n − 1 (n = ``--transition-line``; brackets from :func:`line_guess`) and at
+    the extra ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two
+    independent cores, so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored
+    under ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
     what is finished.
     """
     from toolkit.sweep import Task, executor_from_args, run_sweep
     cache = Path(args.out) / "transition_cache" / args.transition_quality
-    jobs = ([("J_D", np.nan)] if args.transition_core else []) + \
-        [("lam", float(j)) for j in args.transition_J_D]
-    tasks = [Task(f"{w}_{'core' if w == 'J_D' else repr(j)}_k{args.kappa!r}",
-                  dict(which=w, J_D=j, kappa=args.kappa, quality=args.transition_quality,
-                       cache=str(cache))) for w, j in jobs]
+    common = dict(kappa=args.kappa, quality=args.transition_quality, cache=str(cache))
+
+    def task(which, J_D, bracket=None):
+        key = f"{which}_{'core' if which == 'J_D' else repr(J_D)}_k{args.kappa!r}"
+        return Task(key, dict(which=which, J_D=J_D, bracket=bracket, **common))
+
+    n = args.transition_line
+    first = ([task("J_D", np.nan)] if args.transition_core or n else []) + \
+        ([task("lam", 0.0)] if n else [])
     with executor_from_args(args) as ex:
-        res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
-                        desc="transition roots")
-    return [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
+        res = run_sweep(transition_root, first, cache / "roots", executor=ex, quiet=args.quiet,
+                        desc="transition ends")
+        rows = [{k: v.item() for k, v in res[t.key].items()} for t in first]
+        ends = {r["critical"]: r for r in rows}
+        second = []
+        jc = ends.get("J_D", {}).get("value", np.nan)
+        lam0 = ends.get("lam", {}).get("value", np.nan)
+        line_ok = n and np.isfinite(jc) and np.isfinite(lam0)
+        extra = [float(j) for j in args.transition_J_D]
+        pts = [round(jc * k / n, 6) for k in range(1, n)] if line_ok else []
+        for j in pts + [j for j in extra if j not in pts and not (n and j == 0.0)]:
+            br = None
+            if line_ok:
+                g = line_guess(j, jc, lam0)
+                br = (max(g - 0.07, 0.005), min(g + 0.07, lam0 + 0.05))
+            second.append(task("lam", j, br))
+        if second:
+            res = run_sweep(transition_root, second, cache / "roots", executor=ex,
+                            quiet=args.quiet, desc="transition line")
+            rows += [{k: v.item() for k, v in res[t.key].items()} for t in second]
+    if line_ok:
+        c = ends["J_D"]
+        rows.append(dict(c, L=2, J_D=jc, lam=0.0, critical="anchor",
+                         message="λ = 0: the chain is two independent cores, λ_c(J_c) = 0"))
+    return rows
 
 
 #: The layers of the phase diagram, in drawing order. Later issues append to this dict.
@@ -149,8 +195,11 @@ def build_parser():
     p.add_argument("--local-J-D", dest="local_J_D", type=grid_type("--local-J-D"),
                    default="0,0.05,0.1,0.25,0.5,1", help="J_D values of the local-entropy curves")
     p.add_argument("--transition-J-D", dest="transition_J_D", type=grid_type("--transition-J-D",
-                   allow_empty=True), default="0,0.05",
-                   help="J_D values at which λ_c of the two-module chain is found ('' for none)")
+                   allow_empty=True), default="",
+                   help="extra J_D values at which λ_c of the two-module chain is found, besides "
+                        "the line ('' for none)")
+    p.add_argument("--transition-line", dest="transition_line", type=int, default=LINE_POINTS,
+                   help="λ_c at J_D = J_c k/n, k = 0 … n − 1, plus the anchor (J_c, 0) (0: no line)")
     p.add_argument("--no-transition-core", dest="transition_core", action="store_false",
                    help="skip the core-model J_c in the transition layer")
     p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",

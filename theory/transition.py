@@ -257,17 +257,31 @@ class BranchMinimum:
     d: np.ndarray = field(repr=False)
     internal_entropy: np.ndarray = field(repr=False)
     y_star: np.ndarray = field(repr=False)
+    #: interpolation uncertainty of S_I^max at each point (chain: |spline − quartic| slope of the
+    #: integer-y Φ, :func:`theory.chain_large_deviation.densest`; core: 0, continuous y)
+    approx: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def rm(self) -> bool:
         return bool(self.value > 0)
 
+    @property
+    def value_uncertainty(self) -> float:
+        """Interpolation uncertainty of ``value`` (at its own distance)."""
+        if self.approx.size != self.d.size:
+            return 0.0
+        k = int(np.argmin(np.abs(self.d - self.d_at)))
+        v = float(self.approx[k])
+        return v if np.isfinite(v) else 0.0
+
 
 def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
-    """(d, S_I^max per neuron, y*) along the grid, resolved points only."""
+    """(d, S_I^max per neuron, y*, its interpolation uncertainty) along the grid, resolved points
+    only."""
     if L == 1 and lam == 0:
         curve = densest_curve(d_grid, J_D, kappa, **kw)
-        pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
+        pts = [(c.d, c.internal_entropy, c.y_star, 0.0) for c in curve
+               if c.converged and c.frozen]
     elif L == 2:
         from . import chain_large_deviation as CLD
         pts, init = [], None
@@ -276,7 +290,7 @@ def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
             if not c.converged:
                 break
             if c.frozen:  # else y* > y_max: no value here, but the saddles still warm-start
-                pts.append((c.d, c.internal_entropy, c.y_star))
+                pts.append((c.d, c.internal_entropy, c.y_star, c.uncertainty))
             init = {y: v for y, v in c.results.items() if v.converged}
     else:
         raise ValueError(f"the transition is implemented for the core model (L = 1, λ = 0) and the "
@@ -290,10 +304,10 @@ def branch_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Branch
     pts = _densest_points(float(J_D), float(lam), int(L), kappa, d_grid, **kw)
     if not pts:
         raise RuntimeError(f"no densest-cluster saddle resolved at J_D = {J_D}, λ = {lam}, L = {L}")
-    d, s, y = (np.array(c) for c in zip(*pts))
+    d, s, y, u = (np.array(c, float) for c in zip(*pts))
     k = int(np.argmin(s))
     return BranchMinimum(float(J_D), float(lam), int(L), float(s[k]), float(d[k]), float(d[-1]),
-                         bool(k == d.size - 1), d, s, y)
+                         bool(k == d.size - 1), d, s, y, u)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,9 +436,11 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
 class Critical:
     """A critical coupling with its uncertainty (``value ± uncertainty``) and the search record.
 
-    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′, where Δg is the change of
-    g = min_d S_I^max at the root when the d-grid is refined (midpoints added) and g′ the slope of
-    g across the final bracket.
+    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′ + the interpolation term |δg|/g′,
+    where Δg is the change of g = min_d S_I^max at the root when the d-grid is refined
+    (:func:`refined_grid`: midpoints added and one step below its end), δg the interpolation uncertainty of S_I^max at the minimum (integer-y spline of the
+    chain; 0 for the continuous-y core) and g′ the slope of g across the final bracket; the three
+    are also given separately.
     """
 
     parameter: str
@@ -436,6 +452,11 @@ class Critical:
     grid_shift: float
     converged: bool
     message: str = ""
+    #: the three parts of ``uncertainty`` (their sum): root tolerance; d-grid refinement |Δg|/g′;
+    #: interpolation of S_I^max in y at the minimum (chain: spline vs quartic), |δg|/g′
+    tol_uncertainty: float = np.nan
+    grid_uncertainty: float = np.nan
+    approx_uncertainty: float = np.nan
 
 
 CRITERION = ("RM iff min over the resolved branch of S_I^max(d) = S_I(d, y*(d)) > 0, y* the "
@@ -473,6 +494,15 @@ def _cached(g_at, cache_dir, tag, cls=None):
     return at
 
 
+def refined_grid(d_grid):
+    """The d-grid of the grid uncertainty: the midpoints added, and one more distance below the
+    smallest one, d_min²/d_next (one geometric step on: the minimum often sits at the grid's end,
+    which midpoints alone would not move)."""
+    d = np.unique(np.asarray(d_grid, float))
+    ext = [d[0] ** 2 / d[1]] if d.size > 1 else []
+    return np.unique(np.r_[d, 0.5 * (d[1:] + d[:-1]), ext])
+
+
 def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
     """Root of g(x) = branch minimum at x, increasing in x, by Brent on the bracket."""
     from scipy.optimize import brentq
@@ -497,12 +527,16 @@ def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
     if above == below:
         above = xs[xs > x].min() if np.any(xs > x) else hi
     slope = (g(above) - g(below)) / (above - below)
-    fine = np.unique(np.r_[d_grid, 0.5 * (d_grid[1:] + d_grid[:-1])])
+    fine = refined_grid(d_grid)
     shift = g_at(x, fine).value - g(x)
-    unc = xtol + abs(shift) / slope
+    near = evals[min(evals, key=lambda v: abs(v - x))]
+    approx = float(getattr(near, "value_uncertainty", 0.0)) / abs(slope)
+    grid = abs(shift) / abs(slope)
+    unc = xtol + grid + approx
     return Critical(parameter, float(x), float(unc), fixed, (lo, hi),
                     sorted(evals.values(), key=lambda e: getattr(e, parameter)), float(shift),
-                    True, CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION))
+                    True, CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION),
+                    float(xtol), float(grid), approx)
 
 
 def critical_JD(lam=0.0, L=1, kappa=0.0, *, bracket=(0.04, 0.08), xtol=5e-4, d_grid=None,
