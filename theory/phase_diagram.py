@@ -85,15 +85,26 @@ TRANSITION_PRESETS = {
 }
 
 
-#: number of J_D values of the λ_c line below J_c: J_D = J_c k/n, k = 0 … n − 1; with the anchor
-#: (J_c, λ = 0) the line has n + 1 points from 0 to J_c
+#: the λ_c line: ``--transition-line`` values of J_D evenly from 0 to this (below J_c ≈ 0.058 of
+#: every preset); with the anchor (J_c, 0) the line has one point more
+LINE_J_D_MAX = 0.048
 LINE_POINTS = 7
+#: the ends of the line as measured by the quick preset (J_c, λ_c(0)); used only to bracket the
+#: roots (:func:`line_guess`), a root outside its bracket is searched on the full one
+NOMINAL_ENDS = (0.0576, 0.401)
 
 
-def line_guess(J_D, J_c, lam0):
-    """A guess of λ_c(J_D) from the two ends of the line: λ_c(0)·√(1 − J_D/J_c) (the shape of the
-    measured line, quick preset: 0.145 against λ_c(0.05) = 0.153), used only to bracket the root."""
+def line_guess(J_D, J_c=NOMINAL_ENDS[0], lam0=NOMINAL_ENDS[1]):
+    """A guess of λ_c(J_D), λ_c(0)·√(1 − J_D/J_c): the criterion is even in λ (flipping one layer
+    maps λ → −λ), so near J_c λ_c² is linear in J_D (measured, quick preset: 0.152 against
+    λ_c(0.0494) = 0.167). Used only to bracket the root."""
     return float(lam0 * np.sqrt(max(1.0 - J_D / J_c, 0.0)))
+
+
+def line_bracket(J_D):
+    """(guess − 0.02, guess + 0.05), inside (0.005, 0.65): the guess runs 0.01–0.015 low."""
+    g = line_guess(J_D)
+    return (max(g - 0.02, 0.005), min(g + 0.05, 0.65))
 
 
 def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> dict:
@@ -126,12 +137,12 @@ def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> di
 def _transition(args) -> list[dict]:
     """The OGP → RM line: J_c of the core model and λ_c(J_D) of the two-module chain (SPEC §6.9).
 
-    Two stages of :func:`toolkit.sweep.run_sweep` tasks (executor of ``--executor``, ``--workers``,
-    ``--scheduler``): first J_c and λ_c(0), the two ends of the line; then λ_c at
-    J_D = J_c k/n, k = 1 … n − 1 (n = ``--transition-line``; brackets from :func:`line_guess`) and at
-    the extra ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two
-    independent cores, so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored
-    under ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
+    The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
+    ``--workers``, ``--scheduler``: J_c, and λ_c at ``--transition-line`` values of J_D from 0 to
+    :data:`LINE_J_D_MAX` (brackets from :func:`line_bracket`) and at the extra
+    ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
+    so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored under
+    ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
     what is finished.
     """
@@ -144,32 +155,17 @@ def _transition(args) -> list[dict]:
         return Task(key, dict(which=which, J_D=J_D, bracket=bracket, **common))
 
     n = args.transition_line
-    first = ([task("J_D", np.nan)] if args.transition_core or n else []) + \
-        ([task("lam", 0.0)] if n else [])
+    line = [round(float(j), 6) for j in np.linspace(0, LINE_J_D_MAX, n)] if n else []
+    tasks = [task("J_D", np.nan)] if args.transition_core or n else []
+    tasks += [task("lam", j, line_bracket(j)) for j in line]
+    tasks += [task("lam", float(j)) for j in args.transition_J_D if round(float(j), 6) not in line]
     with executor_from_args(args) as ex:
-        res = run_sweep(transition_root, first, cache / "roots", executor=ex, quiet=args.quiet,
-                        desc="transition ends")
-        rows = [{k: v.item() for k, v in res[t.key].items()} for t in first]
-        ends = {r["critical"]: r for r in rows}
-        second = []
-        jc = ends.get("J_D", {}).get("value", np.nan)
-        lam0 = ends.get("lam", {}).get("value", np.nan)
-        line_ok = n and np.isfinite(jc) and np.isfinite(lam0)
-        extra = [float(j) for j in args.transition_J_D]
-        pts = [round(jc * k / n, 6) for k in range(1, n)] if line_ok else []
-        for j in pts + [j for j in extra if j not in pts and not (n and j == 0.0)]:
-            br = None
-            if line_ok:
-                g = line_guess(j, jc, lam0)
-                br = (max(g - 0.07, 0.005), min(g + 0.07, lam0 + 0.05))
-            second.append(task("lam", j, br))
-        if second:
-            res = run_sweep(transition_root, second, cache / "roots", executor=ex,
-                            quiet=args.quiet, desc="transition line")
-            rows += [{k: v.item() for k, v in res[t.key].items()} for t in second]
-    if line_ok:
-        c = ends["J_D"]
-        rows.append(dict(c, L=2, J_D=jc, lam=0.0, critical="anchor",
+        res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
+                        desc="transition roots")
+    rows = [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
+    jc = next((r for r in rows if r["critical"] == "J_D"), None)
+    if n and jc is not None and jc["converged"]:
+        rows.append(dict(jc, L=2, J_D=jc["value"], lam=0.0, critical="anchor",
                          message="λ = 0: the chain is two independent cores, λ_c(J_c) = 0"))
     return rows
 
@@ -199,7 +195,8 @@ def build_parser():
                    help="extra J_D values at which λ_c of the two-module chain is found, besides "
                         "the line ('' for none)")
     p.add_argument("--transition-line", dest="transition_line", type=int, default=LINE_POINTS,
-                   help="λ_c at J_D = J_c k/n, k = 0 … n − 1, plus the anchor (J_c, 0) (0: no line)")
+                   help=f"λ_c at this many J_D from 0 to {LINE_J_D_MAX}, plus the anchor (J_c, 0) "
+                        "(0: no line)")
     p.add_argument("--no-transition-core", dest="transition_core", action="store_false",
                    help="skip the core-model J_c in the transition layer")
     p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",
