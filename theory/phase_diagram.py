@@ -72,8 +72,9 @@ def _local(args) -> list[dict]:
 
 
 #: Accuracy presets of the transition layer: d-grid of the densest-cluster curves and root
-#: tolerances. "quick" (the default; about 2 minutes on 2 cores) stops at d = 0.03, so it cannot
-#: see the small-d end of the branches (its roots sit 0.002–0.03 below the others); "coarse" (about
+#: tolerances. "quick" (the default: J_c and the λ_c line, 185 CPU-seconds) stops at d = 0.03, so
+#: it cannot see the small-d end of the branches (its roots sit 0.002–0.03 below the others; the
+#: grid part of the error bars measures one step of that, docs/theory_small_d.md); "coarse" (about
 #: 10 minutes) resolves the branch end to ±0.002 in d; "fine" is the grid of
 #: :data:`theory.transition.D_GRID` (±0.0005), used for the core-model number in README.
 TRANSITION_PRESETS = {
@@ -82,6 +83,10 @@ TRANSITION_PRESETS = {
     "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved"),
     "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
                   criterion="resolved"),
+    # through the fold (theory.fold) on theory.transition.D_GRID_CENTRED: gaps count as OGP. Hours:
+    # one core evaluation takes minutes (the fold is located at every d), one chain evaluation
+    # tens of minutes (integer y down to d = 0.002)
+    "centred": dict(d_grid=None, xtol_J=1e-3, xtol_lam=1e-2, criterion="centred"),
 }
 
 
