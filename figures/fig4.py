@@ -177,9 +177,14 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
     finally:
         if own:
             executor.shutdown()
-    rows = rows_of(res)
+    return draw(rows_of(res), out_dir, d_grid, QUICK_GRID if quick else CHAIN_GRID)
+
+
+def draw(rows, out_dir, d_grid, chain_grid) -> Path:
+    """Write ``fig4.csv`` and ``fig4.png`` from the rows of :func:`rows_of`."""
+    out_dir = Path(out_dir)
     write_csv(out_dir / "fig4.csv", rows, params=dict(
-        d_grid=d_grid, chain_d_grid=QUICK_GRID if quick else CHAIN_GRID, reference="constrained", criterion=transition.CRITERION_CENTRED,
+        d_grid=d_grid, chain_d_grid=chain_grid, reference="constrained", criterion=transition.CRITERION_CENTRED,
         d_min=D_MIN, join_rtol=JOIN_RTOL, join_max_d=JOIN_MAX_D,
         parts="numerical: RS centred branch; asymptotic: independent satellites "
               "(theory.small_d); gap: no centred Σ_ext = 0 crossing"))
@@ -188,9 +193,8 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
         for ax, logx in zip(axes[:, col], (False, True)):
             _panel(ax, rows, curves, logx)
             ax.set_title(title + (" (log d)" if logx else ""), fontsize=9)
-        if not any(ln.get_label() and not ln.get_label().startswith("_")
-                   for ln in axes[0, col].lines):
-            axes[0, col].text(0.5, 0.5, "chain large deviations\nnot available", ha="center",
+        if not any((r["J_D"], r["lam"], r["L"]) in curves for r in rows):
+            axes[0, col].text(0.5, 0.5, "not computed", ha="center",
                               transform=axes[0, col].transAxes)
     return finish(fig, out_dir / "fig4.png")
 
@@ -201,15 +205,18 @@ def _panel(ax, rows, curves, logx):
         if not mine:
             continue
         lab = rf"$J_D={jd:g}$" if L == 1 else rf"$\lambda={lam:g}$"
-        num = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] == "numerical")
+        mis = mine[0]["join_mismatch"]
+        if np.isfinite(mis) and mis > JOIN_RTOL:
+            lab += f" (join off by {100 * mis:.0f} %)"
+        # numerical points in d order, the line broken at gaps (NaN)
+        num = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] in ("numerical", "gap"))
         asy = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] == "asymptotic")
         if not logx:
             asy = [(0.0, 0.0)] + asy  # S_I^max → 0 as d → 0 (theory.small_d.leading)
-        if num:
+        if any(np.isfinite(s) for _, s in num):
             ax.plot(*np.array(num).T, "o-", ms=2.5, color=f"C{i}", label=lab + " numerical")
         if asy:
-            ax.plot(*np.array(asy).T, "--", color=f"C{i}",
-                    label=lab + " asymptotic" if not num else None)
+            ax.plot(*np.array(asy).T, "--", color=f"C{i}")
         for r in mine:
             if r["join"] and r["part"] == "numerical":
                 ax.plot(r["d"], r["S_I_max"], "o", ms=8, mfc="none", mec="k")

@@ -77,6 +77,7 @@ def test_figures_list_and_quick(tmp_path):
     assert (tmp_path / "report_quick" / "chain" / "thresholds.csv").exists()
     fig4 = read_csv(tmp_path / "fig4.csv")
     assert {(r["J_D"], r["lam"], r["L"]) for r in fig4} >= {(0.05, 0.0, 1), (0.0, 0.45, 2)}
+    assert {r["part"] for r in fig4} >= {"numerical", "asymptotic"}  # issue 15: down to d → 0
     assert (tmp_path / "fig4.png").stat().st_size > 10_000
     res = _cmd("figures", "nope")
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
