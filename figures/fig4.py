@@ -139,13 +139,13 @@ def curve_task(seed, J_D, lam, L, d_grid, d_min=D_MIN, n_asym=25) -> dict:
                 join_d=dj, join_mismatch=mis)
 
 
-def _tasks(d_grid, chain_grid, chain=True, n_asym=25):
+def _tasks(d_grid, chain_grid, chain=True, n_asym=25, d_min=D_MIN):
     for _, curves in PANELS if chain else PANELS[:1]:
         for jd, lam, L in curves:
             grid = d_grid if L == 1 else chain_grid
             yield Task(f"JD{jd:g}_lam{lam:g}_L{L}",
                        dict(J_D=jd, lam=lam, L=L, d_grid=[float(x) for x in grid],
-                            n_asym=n_asym))
+                            n_asym=n_asym, d_min=d_min))
 
 
 def rows_of(res) -> list[dict]:
@@ -172,7 +172,7 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
         executor = default_executor()
     try:
         res = run_sweep(curve_task, _tasks(d_grid, QUICK_GRID if quick else CHAIN_GRID, chain,
-                                           4 if quick else 25), out_dir / ("fig4_quick" if quick
+                                           *((4, 1e-4) if quick else (25, D_MIN))), out_dir / ("fig4_quick" if quick
                         else "fig4"), executor=executor, desc="fig4 curves")
     finally:
         if own:

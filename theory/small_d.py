@@ -409,8 +409,12 @@ class _ChainIndepSite:
 
     def solve_p_hat(self, y, guess=None, tol=1e-13):
         """⟨M⟩_W = 2p by Newton on the increasing ⟨M⟩_W(p̂), slope ⟨Var(M|z)⟩_W + y Var_W(m),
-        safeguarded by bisection inside the bracket found so far."""
+        safeguarded by bisection inside the bracket found so far. The tolerance on ⟨M⟩_W is at
+        least 64 ε y: the weights W ∝ e^{y ln K} carry a rounding of ε y |ln K| (y ≈ 4e5 at
+        d = 1e-6), below which |⟨M⟩_W − 2p| cannot be pushed (Φ is stationary in p̂, so the
+        residual enters Φ at second order)."""
         target = 2 * self.p
+        tol = max(tol, 64 * np.finfo(float).eps * y)
         h = np.arctanh(min(self.p, 1 - 1e-12)) if guess is None else float(guess)
         lo, hi = -np.inf, np.inf
         for _ in range(200):
