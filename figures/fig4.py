@@ -208,6 +208,8 @@ def _panel(ax, rows, curves, logx):
         mis = mine[0]["join_mismatch"]
         if np.isfinite(mis) and mis > JOIN_RTOL:
             lab += f" (join off by {100 * mis:.0f} %)"
+        elif not np.isfinite(mis):
+            lab += " (not joined: no crossing below the gaps)"
         # numerical points in d order, the line broken at gaps (NaN)
         num = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] in ("numerical", "gap"))
         asy = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] == "asymptotic")
