@@ -19,7 +19,11 @@ lim_{y→∞} Φ_true(d, y)/y is the y → ∞ object.
 
 The RS branch of the densest clusters ends in a fold at small d (the iteration then runs to q1 → 1,
 the satellites merging); :func:`densest_curve` stops there and :func:`branch_minimum` takes the
-minimum over the resolved branch. Near the transition that minimum sits at the branch end.
+minimum over the resolved branch. Near the transition that minimum sits at the branch end, so that
+criterion ("resolved") gives lower bounds. :func:`centred_minimum` (criterion "centred", the default
+of :func:`critical_JD` and :func:`critical_lambda`) follows the centred branch through the fold
+(:mod:`theory.fold`) and counts a distance without a centred Σ_ext = 0 crossing (a gap) as OGP:
+J_c = 0.0660 ± 0.002 there against 0.0601 ± 0.0006 resolved (docs/theory_small_d.md).
 
 Σ_ext(d, y) decreases in y (Φ is convex in y) from Σ_ext(d, 0) = S_a, so y* is found by bracketing
 in ln y and Brent, with warm starts. If Σ_ext stays positive up to ``y_max`` the result is flagged
@@ -409,7 +413,8 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
     minimum is min(S_I^max, Σ_f/y_f) over d — continuous in J_D. Chain (L = 2): the integer-y solver
     of :mod:`theory.chain_large_deviation`, continued through gaps; a gap is detected at integer
     resolution (Σ_ext < 0 at the lowest integer y of the centred branch, which is ≤ Σ_f: gaps are
-    over-reported, so λ_c is biased up; calibrated at λ = 0 against the core, docs/methods.md).
+    over-reported, so λ_c is biased up; not yet calibrated against the core at λ = 0, where the
+    chain must give J_c = 0.0660 ± 0.002 too: docs/theory_small_d.md).
     Failed points are skipped (they are listed in ``status``)."""
     d_grid = D_GRID_CENTRED if d_grid is None else np.asarray(d_grid, float)
     J_D, lam, L = float(J_D), float(lam), int(L)
