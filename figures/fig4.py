@@ -8,11 +8,13 @@ parts, which the figure and the CSV column ``part`` name:
 
 - ``numerical``: the RS saddle on the centred branch — core: :func:`theory.fold.centred_curve`
   (continuous y, through the fold in t = (q1 − p²)/(1 − p²)); chain: the integer-y solver of
-  :mod:`theory.chain_large_deviation` (spline in y), as in :func:`theory.transition.centred_minimum`.
+  :mod:`theory.chain_large_deviation` (spline in y), as in
+  :func:`theory.transition.centred_minimum`.
   Distances where the centred branch has no Σ_ext = 0 crossing (a *gap*: Σ_ext < 0 up to its fold,
   no centred cluster there) are rows with part ``gap`` and NaN S_I (drawn as ticks under the axis).
 - ``asymptotic``: the independent-satellite approximant (:func:`theory.small_d.independent_densest`,
-  :func:`theory.small_d.chain_independent_densest`), exact as d → 0 up to O(d^{3/2}), and S_I^max → 0
+  :func:`theory.small_d.chain_independent_densest`), exact as d → 0 up to O(d^{3/2}), and
+  S_I^max → 0
   at d = 0 (the leading order d[ln(ν*/d) + 1]).
 
 The joining point (``join`` = 1 on its two rows) is the largest distance below every gap at which
@@ -62,7 +64,8 @@ NUMERICAL, ASYMPTOTIC, GAP = 0, 1, 2
 
 def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
     """(d, status, S_I^max per neuron, y*) on the centred branch along ``d_grid`` (large to small;
-    status "crossing", "gap", "lower_bound" or "failed" as in :class:`theory.transition.CentredMinimum`)."""
+    status "crossing", "gap", "lower_bound" or "failed" as in
+    :class:`theory.transition.CentredMinimum`)."""
     d_grid = np.sort(np.asarray(d_grid, float))[::-1]
     if L == 1:
         from theory import fold
@@ -171,9 +174,10 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
         from toolkit.sweep import default_executor
         executor = default_executor()
     try:
-        res = run_sweep(curve_task, _tasks(d_grid, QUICK_GRID if quick else CHAIN_GRID, chain,
-                                           *((4, 1e-4) if quick else (25, D_MIN))), out_dir / ("fig4_quick" if quick
-                        else "fig4"), executor=executor, desc="fig4 curves")
+        tasks = _tasks(d_grid, QUICK_GRID if quick else CHAIN_GRID, chain,
+                       *((4, 1e-4) if quick else (25, D_MIN)))
+        res = run_sweep(curve_task, tasks, out_dir / ("fig4_quick" if quick else "fig4"),
+                        executor=executor, desc="fig4 curves")
     finally:
         if own:
             executor.shutdown()
@@ -184,7 +188,8 @@ def draw(rows, out_dir, d_grid, chain_grid) -> Path:
     """Write ``fig4.csv`` and ``fig4.png`` from the rows of :func:`rows_of`."""
     out_dir = Path(out_dir)
     write_csv(out_dir / "fig4.csv", rows, params=dict(
-        d_grid=d_grid, chain_d_grid=chain_grid, reference="constrained", criterion=transition.CRITERION_CENTRED,
+        d_grid=d_grid, chain_d_grid=chain_grid, reference="constrained",
+        criterion=transition.CRITERION_CENTRED,
         d_min=D_MIN, join_rtol=JOIN_RTOL, join_max_d=JOIN_MAX_D,
         parts="numerical: RS centred branch; asymptotic: independent satellites "
               "(theory.small_d); gap: no centred Σ_ext = 0 crossing"))

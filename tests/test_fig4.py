@@ -38,7 +38,8 @@ def test_join_where_closest_when_nothing_agrees_and_nan_without_candidates():
 def test_curve_parts_and_csv_rows(monkeypatch):
     rows = _rows({0.1: 0.02, 0.01: "gap", 0.004: 0.003, 0.002: 0.0021})
     monkeypatch.setattr(fig4, "numerical_branch", lambda *a: rows)
-    monkeypatch.setattr(fig4, "approximant", lambda J_D, lam, L, d: (0.003 * (d / 0.004) ** 0.5, 7.0))
+    monkeypatch.setattr(fig4, "approximant",
+                        lambda J_D, lam, L, d: (0.003 * (d / 0.004) ** 0.5, 7.0))
     r = fig4.curve_task(0, 0.05, 0.0, 1, [0.1, 0.01, 0.004, 0.002], d_min=1e-6, n_asym=5)
     assert r["join_d"] == 0.004 and r["join_mismatch"] == pytest.approx(0.0, abs=1e-15)
     parts = dict(zip(map(float, r["d"]), r["part"]))

@@ -35,4 +35,5 @@ def test_a_root_outside_its_bracket_is_searched_on_the_full_one(monkeypatch):
     r = P.transition_root(0, "lam", 0.01, 0.0, "quick", None, bracket=(0.3, 0.35))
     assert calls == [(0.3, 0.35), (0.02, 0.6)]
     assert r["converged"] == 1 and r["lam"] == 0.42
-    assert r["uncertainty"] == r["tol_uncertainty"] + r["grid_uncertainty"] + r["approx_uncertainty"]
+    parts = r["tol_uncertainty"] + r["grid_uncertainty"] + r["approx_uncertainty"]
+    assert r["uncertainty"] == parts

@@ -195,7 +195,8 @@ def test_chain_independent_at_zero_coupling_is_two_cores():
 
 
 def test_chain_independent_internal_entropy_is_the_y_derivative():
-    # S_I (per neuron) = ∂_yΦ_0/2 by the envelope theorem: central difference, h = 1e-3, error h²Φ'''
+    # S_I (per neuron) = ∂_yΦ_0/2 by the envelope theorem: central difference, h = 1e-3,
+    # error h²Φ'''
     d, jd, lam, y, h = 0.005, 0.05, 0.3, 8.0, 1e-3
     up, dn, mid = (S.chain_independent(d, v, jd, lam) for v in (y + h, y - h, y))
     assert (up.phi_column - dn.phi_column) / (4 * h) == pytest.approx(mid.internal_entropy,

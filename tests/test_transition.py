@@ -197,8 +197,9 @@ def test_chain_criterion_changes_sign_at_the_core_J_c_at_zero_coupling():
 def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
     # python -m theory.phase_diagram --layers transition (quick preset, 3 min): λ_c at ≥ 7 values
     # of J_D in [0, J_c) plus the anchor (J_c, 0); strictly decreasing in J_D (measured steps
-    # −0.025 … −0.062); g(J_D, λ) is even in λ (flipping one layer maps λ → −λ), so near J_c λ_c² is linear
-    # in J_D: the fit through the last three points must reach 0 within J_c's error bar
+    # −0.025 … −0.062); g(J_D, λ) is even in λ (flipping one layer maps λ → −λ), so near J_c
+    # λ_c² is linear in J_D: the fit through the last three points must reach 0 within J_c's
+    # error bar
     from theory.phase_diagram import main
     from toolkit.results import read_csv
     assert main(["--out", str(tmp_path), "--quiet", "--layers", "transition", "--no-plot"]) == 0
