@@ -1,11 +1,26 @@
-"""Fig. 4: internal entropy of the densest clusters vs distance (SPEC §6.8, §6.9).
+"""Fig. 4: internal entropy of the densest clusters vs distance, from d = 0.2 down to d → 0
+(SPEC §6.8, §6.9; docs/theory_small_d.md).
 
 Three panels, nine curves, as in the paper's caption: the core model at J_D ∈ {0.05, 0.07, 0.1}; the
 two-module chain at J_D = 0.05 with λ ∈ {0.2, 0.3, 0.4}; and at J_D = 0 with λ ∈ {0.4, 0.45, 0.5}.
-Each curve is S_I^max(d)/L = S_I(d, y*(d))/L with Σ_ext(d, y*) = 0 (constrained reference, continuous
-y for the core model; see :mod:`theory.transition`), continued from large to small d until the RS
-branch ends in its fold or the grid ends (marked ×). RM: the curve stays positive down to its end; OGP: it turns
-negative (no fixed point has fixed points at those distances).
+Each curve is S_I^max(d)/L = S_I(d, y*(d))/L with Σ_ext(d, y*) = 0 (constrained reference) in two
+parts, which the figure and the CSV column ``part`` name:
+
+- ``numerical``: the RS saddle on the centred branch — core: :func:`theory.fold.centred_curve`
+  (continuous y, through the fold in t = (q1 − p²)/(1 − p²)); chain: the integer-y solver of
+  :mod:`theory.chain_large_deviation` (spline in y), as in
+  :func:`theory.transition.centred_minimum`.
+  Distances where the centred branch has no Σ_ext = 0 crossing (a *gap*: Σ_ext < 0 up to its fold,
+  no centred cluster there) are rows with part ``gap`` and NaN S_I (drawn as ticks under the axis).
+- ``asymptotic``: the independent-satellite approximant (:func:`theory.small_d.independent_densest`,
+  :func:`theory.small_d.chain_independent_densest`), exact as d → 0 up to O(d^{3/2}), and
+  S_I^max → 0
+  at d = 0 (the leading order d[ln(ν*/d) + 1]).
+
+The joining point (``join`` = 1 on its two rows) is the largest distance below every gap at which
+the numerical crossing and the approximant agree to ``JOIN_RTOL`` (relative); the numerical rows
+below it are dropped. If they agree nowhere the join is where they are closest, and its mismatch
+(column ``join_mismatch``, the same on every row of the curve) says how far off the approximant is.
 
 Each curve is one task of :func:`toolkit.sweep.run_sweep` (cached under ``<out>/fig4/tasks``, so an
 interrupted run resumes); writes ``fig4.csv`` (+ sidecar) and ``fig4.png``.
@@ -29,22 +44,125 @@ PANELS = (
     (r"chain $L=2$, $J_D=0$", [(0.0, 0.4, 2), (0.0, 0.45, 2), (0.0, 0.5, 2)]),
 )
 QUICK_GRID = np.array([0.12, 0.08, 0.05])
-GRID = np.r_[np.geomspace(0.2, 0.03, 8), np.arange(0.027, 0.0049, -0.002)]
-"""Distances of the full figure: geometric down to 0.03, then steps of 0.002 to 0.005."""
+GRID = np.r_[0.2, 0.14, 0.1, 0.07, 0.05, 0.035, 0.025, 0.018, 0.013, 0.01, 0.007, 0.005, 0.0035,
+             0.0025, 0.002, 0.0015, 0.001]
+"""Distances of the numerical branch: about √2 apart from 0.2 down to 0.001 (the chain stops at
+``CHAIN_D_MIN``)."""
+#: distances of the chain's integer-y branch (minutes each; y* ≈ 12 at the last one, and y* ∝ 1/d
+#: outgrows the integer solver's y_max = 24 below ≈ 0.0015)
+CHAIN_GRID = np.array([0.2, 0.1, 0.05, 0.03, 0.02, 0.014, 0.01, 0.007, 0.005, 0.0035, 0.0025])
+#: the asymptotic part runs from the joining point down to this distance (log-spaced)
+D_MIN = 1e-6
+#: relative agreement of the numerical crossing and the approximant at the joining point
+JOIN_RTOL = 0.02
+#: the join is only looked for at d ≤ this (the approximant is a small-d form)
+JOIN_MAX_D = 0.03
+#: codes of the ``part`` column
+PARTS = {0: "numerical", 1: "asymptotic", 2: "gap"}
+NUMERICAL, ASYMPTOTIC, GAP = 0, 1, 2
 
 
-def curve_task(seed, J_D, lam, L, d_grid) -> dict:
-    """One curve: resolved (d, S_I^max/L, y*) along ``d_grid`` (a :func:`run_sweep` task)."""
-    pts = transition._densest_points(J_D, lam, L, 0.0, np.asarray(d_grid, float))
-    d, s, y = (np.array(c, float) for c in zip(*pts)) if pts else (np.empty(0),) * 3
-    return dict(d=d, S_I=s, y_star=y)
+def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
+    """(d, status, S_I^max per neuron, y*) on the centred branch along ``d_grid`` (large to small;
+    status "crossing", "gap", "lower_bound" or "failed" as in
+    :class:`theory.transition.CentredMinimum`)."""
+    d_grid = np.sort(np.asarray(d_grid, float))[::-1]
+    if L == 1:
+        from theory import fold
+        c0 = transition.densest(float(max(d_grid[0], fold_start())), J_D)
+        if not c0.converged:
+            return [(float(d), transition.FAILED, np.nan, np.nan) for d in d_grid]
+        curve = fold.centred_curve(d_grid, J_D, start=c0.result)
+        return [(c.d, c.status, c.internal_entropy, c.y_star) for c in curve]
+    rows = transition._chain_centred(J_D, lam, 0.0, d_grid)
+    return [(d, st, S if st == transition.CROSSING else np.nan, y) for d, st, _, S, _, y in rows]
 
 
-def _tasks(d_grid, chain=True):
+def fold_start() -> float:
+    """Distance at which the core's centred branch is started from the fixed-y densest saddle."""
+    return transition.F_START_D
+
+
+def approximant(J_D, lam, L, d):
+    """(S_I^max per neuron, y*) of the independent-satellite approximant at distance d."""
+    from theory import small_d
+    r = (small_d.independent_densest(d, J_D) if L == 1
+         else small_d.chain_independent_densest(d, J_D, lam))
+    return (r.internal_entropy, r.y) if r.converged else (np.nan, np.nan)
+
+
+def join(rows, approx) -> tuple[float, float]:
+    """(d_join, relative mismatch there) for the numerical ``rows`` and ``approx(d)`` (module
+    docstring); (NaN, NaN) when no numerical crossing lies below every gap."""
+    gaps = [d for d, st, *_ in rows if st == transition.GAP]
+    below = min(gaps) if gaps else np.inf
+    cands = sorted(((d, S) for d, st, S, _ in rows
+                    if st == transition.CROSSING and d < below and d <= JOIN_MAX_D
+                    and np.isfinite(S)), reverse=True)
+    best = (np.nan, np.inf)
+    for d, S in cands:
+        a = approx(d)[0]
+        if not np.isfinite(a):
+            continue
+        mis = abs(a / S - 1)
+        if mis < JOIN_RTOL:
+            return float(d), float(mis)
+        if mis < best[1]:
+            best = (float(d), float(mis))
+    return best if np.isfinite(best[0]) else (np.nan, np.nan)
+
+
+def curve_task(seed, J_D, lam, L, d_grid, d_min=D_MIN, n_asym=25) -> dict:
+    """One curve (a :func:`run_sweep` task): numerical rows down to the join, approximant below."""
+    rows = numerical_branch(J_D, lam, L, d_grid)
+    cache = {}
+
+    def approx(d):
+        if d not in cache:
+            cache[d] = approximant(J_D, lam, L, d)
+        return cache[d]
+    dj, mis = join(rows, approx)
+    d, S, y, part = [], [], [], []
+    for dd, st, s, yy in rows:
+        if np.isfinite(dj) and dd < dj:
+            continue
+        if st == transition.CROSSING or st == transition.GAP:
+            d.append(dd)
+            S.append(s if st == transition.CROSSING else np.nan)
+            y.append(yy if st == transition.CROSSING else np.nan)
+            part.append(NUMERICAL if st == transition.CROSSING else GAP)
+    top = dj if np.isfinite(dj) else min(r[0] for r in rows)
+    for dd in np.geomspace(top, d_min, n_asym):
+        s, yy = approx(float(dd))
+        d.append(float(dd))
+        S.append(s)
+        y.append(yy)
+        part.append(ASYMPTOTIC)
+    return dict(d=np.array(d), S_I=np.array(S), y_star=np.array(y), part=np.array(part),
+                join_d=dj, join_mismatch=mis)
+
+
+def _tasks(d_grid, chain_grid, chain=True, n_asym=25, d_min=D_MIN):
     for _, curves in PANELS if chain else PANELS[:1]:
         for jd, lam, L in curves:
+            grid = d_grid if L == 1 else chain_grid
             yield Task(f"JD{jd:g}_lam{lam:g}_L{L}",
-                       dict(J_D=jd, lam=lam, L=L, d_grid=[float(x) for x in d_grid]))
+                       dict(J_D=jd, lam=lam, L=L, d_grid=[float(x) for x in grid],
+                            n_asym=n_asym, d_min=d_min))
+
+
+def rows_of(res) -> list[dict]:
+    """Tidy CSV rows from the task results."""
+    rows = []
+    for key, r in res.items():
+        jd, lam, L = _parse(key)
+        dj = float(r["join_d"])
+        for d, s, y, p in zip(r["d"], r["S_I"], r["y_star"], r["part"]):
+            rows.append(dict(J_D=jd, lam=lam, L=int(L), d=float(d), S_I_max=float(s),
+                             y_star=float(y), part=PARTS[int(p)],
+                             join=int(np.isfinite(dj) and float(d) == dj and int(p) != GAP),
+                             join_mismatch=float(r["join_mismatch"])))
+    return rows
 
 
 def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
@@ -56,38 +174,70 @@ def make(out_dir="results/figures", quick: bool = False, executor=None) -> Path:
         from toolkit.sweep import default_executor
         executor = default_executor()
     try:
-        res = run_sweep(curve_task, _tasks(d_grid, chain), out_dir / ("fig4_quick" if quick
-                        else "fig4"), executor=executor, desc="fig4 curves")
+        tasks = _tasks(d_grid, QUICK_GRID if quick else CHAIN_GRID, chain,
+                       *((4, 1e-4) if quick else (25, D_MIN)))
+        res = run_sweep(curve_task, tasks, out_dir / ("fig4_quick" if quick else "fig4"),
+                        executor=executor, desc="fig4 curves")
     finally:
         if own:
             executor.shutdown()
-    rows = []
-    for key, r in res.items():
-        jd, lam, L = _parse(key)
-        for d, s, y in zip(r["d"], r["S_I"], r["y_star"]):
-            rows.append(dict(J_D=jd, lam=lam, L=int(L), d=float(d), S_I_max=float(s),
-                             y_star=float(y)))
-    write_csv(out_dir / "fig4.csv", rows, params=dict(d_grid=d_grid, reference="constrained",
-                                                      criterion=transition.CRITERION))
-    fig, axes = subplots(1, 3, figsize=(14, 4.2), sharey=False)
-    for ax, (title, curves) in zip(axes, PANELS):
-        for i, (jd, lam, L) in enumerate(curves):
-            sel = sorted((r["d"], r["S_I_max"]) for r in rows
-                         if (r["J_D"], r["lam"], r["L"]) == (jd, lam, L))
-            if not sel:
-                continue
-            d, s = np.array(sel).T
-            lab = rf"$J_D={jd:g}$" if L == 1 else rf"$\lambda={lam:g}$"
-            ax.plot(d, s, "o-", ms=2.5, color=f"C{i}", label=lab)
-            ax.plot(d[0], s[0], "x", ms=7, color=f"C{i}")  # end of the resolved branch
-        ax.axhline(0, color="k", lw=0.6)
-        ax.set(xlabel="distance d", ylabel=r"$S_I^{max}(d)/L$", title=title, xlim=(0, 1.05 * max(d_grid)))
-        if ax.lines:
-            ax.legend(fontsize=7)
-        else:
-            ax.text(0.5, 0.5, "chain large deviations\nnot available", ha="center",
-                    transform=ax.transAxes)
+    return draw(rows_of(res), out_dir, d_grid, QUICK_GRID if quick else CHAIN_GRID)
+
+
+def draw(rows, out_dir, d_grid, chain_grid) -> Path:
+    """Write ``fig4.csv`` and ``fig4.png`` from the rows of :func:`rows_of`."""
+    out_dir = Path(out_dir)
+    write_csv(out_dir / "fig4.csv", rows, params=dict(
+        d_grid=d_grid, chain_d_grid=chain_grid, reference="constrained",
+        criterion=transition.CRITERION_CENTRED,
+        d_min=D_MIN, join_rtol=JOIN_RTOL, join_max_d=JOIN_MAX_D,
+        parts="numerical: RS centred branch; asymptotic: independent satellites "
+              "(theory.small_d); gap: no centred Σ_ext = 0 crossing"))
+    fig, axes = subplots(2, 3, figsize=(14, 7.5), sharey=False)
+    for col, (title, curves) in enumerate(PANELS):
+        for ax, logx in zip(axes[:, col], (False, True)):
+            _panel(ax, rows, curves, logx)
+            ax.set_title(title + (" (log d)" if logx else ""), fontsize=9)
+        if not any((r["J_D"], r["lam"], r["L"]) in curves for r in rows):
+            axes[0, col].text(0.5, 0.5, "not computed", ha="center",
+                              transform=axes[0, col].transAxes)
     return finish(fig, out_dir / "fig4.png")
+
+
+def _panel(ax, rows, curves, logx):
+    for i, (jd, lam, L) in enumerate(curves):
+        mine = [r for r in rows if (r["J_D"], r["lam"], r["L"]) == (jd, lam, L)]
+        if not mine:
+            continue
+        lab = rf"$J_D={jd:g}$" if L == 1 else rf"$\lambda={lam:g}$"
+        mis = mine[0]["join_mismatch"]
+        if np.isfinite(mis) and mis > JOIN_RTOL:
+            lab += f" (join off by {100 * mis:.0f} %)"
+        elif not np.isfinite(mis):
+            lab += " (not joined: no crossing below the gaps)"
+        # numerical points in d order, the line broken at gaps (NaN)
+        num = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] in ("numerical", "gap"))
+        asy = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] == "asymptotic")
+        if not logx:
+            asy = [(0.0, 0.0)] + asy  # S_I^max → 0 as d → 0 (theory.small_d.leading)
+        if any(np.isfinite(s) for _, s in num):
+            ax.plot(*np.array(num).T, "o-", ms=2.5, color=f"C{i}", label=lab + " numerical")
+        if asy:
+            ax.plot(*np.array(asy).T, "--", color=f"C{i}")
+        for r in mine:
+            if r["join"] and r["part"] == "numerical":
+                ax.plot(r["d"], r["S_I_max"], "o", ms=8, mfc="none", mec="k")
+        gap = [r["d"] for r in mine if r["part"] == "gap"]
+        if gap:
+            ax.plot(gap, np.zeros(len(gap)), "v", ms=4, color=f"C{i}", alpha=0.7)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.plot([], [], "o", ms=8, mfc="none", mec="k", label="join (numerical → asymptotic)")
+    ax.plot([], [], "v", ms=4, color="grey", label="gap: no centred cluster")
+    ax.plot([], [], "--", color="grey", label="asymptotic (independent satellites)")
+    if logx:
+        ax.set_xscale("log")
+    ax.set(xlabel="distance d", ylabel=r"$S_I^{max}(d)/L$")
+    ax.legend(fontsize=6)
 
 
 def _parse(key):

@@ -58,7 +58,9 @@ def _draw_transition(ax, rows):
     """The OGP → RM line over the annealed entropy of the chain, zoomed on the transition."""
     from theory.annealed import entropy_chain
     ok = [r for r in rows if r["converged"]]
-    chain = sorted((r for r in ok if r["L"] == 2), key=lambda r: r["J_D"])
+    chain = sorted((r for r in ok if r["L"] == 2 and r["critical"] == "lam"),
+                   key=lambda r: r["J_D"])
+    anchor = [r for r in ok if r["critical"] == "anchor"]
     core = [r for r in ok if r["L"] == 1]
     jmax = max([0.15] + [2 * r["J_D"] for r in core])
     lmax = max([0.6] + [1.3 * r["lam"] for r in chain])
@@ -71,6 +73,10 @@ def _draw_transition(ax, rows):
         ax.errorbar([r["J_D"] for r in chain], [r["lam"] for r in chain],
                     yerr=[r["uncertainty"] for r in chain], fmt="o-", color="C3", capsize=3,
                     label=r"$\lambda_c(J_D)$, chain $L=2$")
+        if anchor:  # λ = 0: two independent cores, the line ends at (J_c, 0)
+            a = anchor[0]
+            ax.plot([chain[-1]["J_D"], a["J_D"]], [chain[-1]["lam"], 0.0], "--", color="C3",
+                    lw=1, label=r"to the anchor $\lambda_c(J_c) = 0$")
     for r in core:
         ax.errorbar([r["J_D"]], [0.0], xerr=[r["uncertainty"]], fmt="*", ms=11, color="C0",
                     capsize=3, clip_on=False, label=rf"$J_c$ core $= {r['J_D']:.4f}$")

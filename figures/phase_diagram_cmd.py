@@ -11,6 +11,7 @@ def make(out_dir="results/figures", quick: bool = False) -> Path:
     argv = ["--out", str(sub), "--quiet"]
     if quick:
         argv += ["--J-D", "-0.25:2:10", "--lam", "0:2:9", "--local-J-D", "0,0.5",
-                 "--transition-quality", "quick", "--transition-J-D", ""]
+                 "--transition-quality", "quick", "--transition-J-D", "",
+                 "--transition-line", "0"]
     main(argv)
     return sub / "phase_diagram.png"

@@ -29,7 +29,7 @@ def test_phase_diagram_default_grid(tmp_path):
 def test_phase_diagram_transition_layer_quick(tmp_path):
     from theory.phase_diagram import main
     argv = ["--out", str(tmp_path), "--quiet", "--layers", "transition", "--transition-quality",
-            "quick", "--transition-J-D", "0.05", "--workers", "2"]
+            "quick", "--transition-J-D", "0.05", "--transition-line", "0", "--workers", "2"]
     assert main(argv) == 0
     rows = {r["critical"]: r for r in read_csv(tmp_path / "transition.csv")}
     # on d ≥ 0.03 only: J_c(core) ≈ 0.058, λ_c(J_D = 0.05) ≈ 0.2 (the fine grid moves both a little)
@@ -77,6 +77,7 @@ def test_figures_list_and_quick(tmp_path):
     assert (tmp_path / "report_quick" / "chain" / "thresholds.csv").exists()
     fig4 = read_csv(tmp_path / "fig4.csv")
     assert {(r["J_D"], r["lam"], r["L"]) for r in fig4} >= {(0.05, 0.0, 1), (0.0, 0.45, 2)}
+    assert {r["part"] for r in fig4} >= {"numerical", "asymptotic"}  # issue 15: down to d → 0
     assert (tmp_path / "fig4.png").stat().st_size > 10_000
     res = _cmd("figures", "nope")
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1

@@ -58,15 +58,58 @@ def test_fixed_y_iteration_has_no_centred_saddle_below_the_fold(fold_012):
     assert not below.converged or (below.q1 - p * p) / (1 - p * p) > f.t
 
 
-def test_gap_where_the_fold_has_negative_external_entropy(fold_012):
+@pytest.fixture(scope="module")
+def gap_012():
+    return F.centred(0.012, 0.06, init=START)
+
+
+@pytest.fixture(scope="module")
+def crossing_012():
+    return F.centred(0.012, 0.07, init=START)
+
+
+def test_gap_where_the_fold_has_negative_external_entropy(fold_012, gap_012):
     assert fold_012.external_entropy < 0 < fold_012.internal_entropy
-    c = F.centred(0.012, 0.06, init=START)
+    c = gap_012
     assert c.status == "gap" and c.margin < 0
     assert c.margin == pytest.approx(c.fold.external_entropy / c.fold.y)
 
 
-def test_crossing_above_the_gap():
+def test_crossing_above_the_gap(crossing_012):
     # J_D = 0.07 has no gap at d = 0.012: Σ_ext = 0 on the centred branch with S_I^max > 0
-    c = F.centred(0.012, 0.07, init=START)
+    c = crossing_012
     assert c.status == "crossing"
     assert abs(c.saddle.external_entropy) < 1e-7 and c.internal_entropy > 0 and c.t_star < 0.6
+
+
+def test_fold_margin_of_a_gap_is_its_margin(fold_012, gap_012):
+    c = gap_012
+    assert c.fold_margin == c.margin < 0
+    # the same fold as located from the centred side directly (Brent to 1e-5 in logit t: y_f flat)
+    assert c.fold.y == pytest.approx(fold_012.y, abs=1e-6)
+    assert c.fold.external_entropy == pytest.approx(fold_012.external_entropy, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_fold_margin_of_a_crossing_is_positive_and_beyond_it(crossing_012):
+    # Σ_ext increases and y decreases along the centred branch towards the fold, so a crossing
+    # (Σ_ext = 0 at t*) has its fold at t_f > t*, y_f < y*, with Σ_f > 0
+    c = F.centred(0.012, 0.07, init=START, with_fold=True)
+    assert c.status == "crossing" and c.fold.exists
+    assert c.fold.t > c.t_star and c.fold.y < c.y_star
+    assert c.fold_margin > 0 and c.fold_margin == pytest.approx(c.fold.external_entropy / c.fold.y)
+    assert np.isnan(crossing_012.fold_margin)  # not computed without with_fold
+
+
+def test_centred_curve_from_an_explicit_start_keeps_the_input_order(crossing_012):
+    # two distances given small-first: the curve is solved large-to-small from START (d = 0.012)
+    # and returned in input order; each point is a centred crossing (Σ_ext = 0 to Brent's 1e-8
+    # in logit t, i.e. ≲ 1e-9 in Σ_ext) on the branch continued from START
+    cs = F.centred_curve([0.0115, 0.012], 0.07, start=START)
+    assert [c.d for c in cs] == [0.0115, 0.012]
+    for c in cs:
+        assert c.status == "crossing" and abs(c.saddle.external_entropy) < 1e-8
+    ref = crossing_012
+    assert cs[1].internal_entropy == pytest.approx(ref.internal_entropy, abs=1e-10)
+    # S_I^max falls towards the gap of J_D = 0.06 below (it is positive here, J_D = 0.07 > J_c)
+    assert 0 < cs[0].internal_entropy < cs[1].internal_entropy

@@ -153,3 +153,56 @@ def test_independent_satellites_join_the_numerical_branch():
         gaps.append(abs(a.internal_entropy / c.internal_entropy - 1))
         assert c.t_star < 0.01
     assert gaps[0] < 5e-3 and gaps[1] < 1e-3 and gaps[1] < gaps[0] / 3
+
+
+# --- the two-module chain: independent satellites -------------------------------------------
+
+def test_chain_independent_is_the_multinomial_free_entropy_at_integer_y():
+    # Φ_0 of the chain in the K^y form against theory.chain_large_deviation.free_entropy (the
+    # multinomial sum over column counts, an independent quadrature) at the same p̂, with
+    # q̂1 = 0 and q1 = p² + 1e-9(1 − p²) (that solver needs q1 > p²; the shift moves Φ by ~1e-10)
+    from theory import chain_large_deviation as CLD
+    d, jd, lam = 0.01, 0.05, 0.3
+    p = 1 - 2 * d
+    for y in (2, 3):
+        r = S.chain_independent(d, float(y), jd, lam)
+        assert r.converged
+        ref = CLD.free_entropy(d, y, jd, lam, r.p_hat, p * p + 1e-9 * (1 - p * p), 0.0)
+        assert r.phi_column == pytest.approx(ref, abs=1e-9)
+
+
+def test_chain_independent_at_y_one_is_the_chain_pair_count():
+    # y = 1: q1 drops out, so Φ_0(d, 1) is the chain's pair count (SPEC §4.5), solved by
+    # theory.chain_large_deviation at y = 1 (its own p̂ root): both roots to 1e-13
+    from theory import chain_large_deviation as CLD
+    d, jd, lam = 0.02, 0.05, 0.4
+    assert S.chain_independent(d, 1.0, jd, lam).phi_column == pytest.approx(
+        CLD.solve(d, 1, jd, lam).phi, abs=1e-11)
+
+
+def test_chain_independent_at_zero_coupling_is_two_cores():
+    # λ = 0: the column factorises into two cores (per column Φ_0 = 2 Φ_0^core, per neuron S_I and
+    # Σ_ext are the core's), the two quadratures being different (2-D matrix products vs 1-D)
+    d, jd, y = 0.01, 0.05, 5.0
+    ch, co = S.chain_independent(d, y, jd, 0.0), S.independent(d, y, jd)
+    assert ch.phi_column == pytest.approx(2 * co.phi, abs=1e-11)
+    assert ch.internal_entropy == pytest.approx(co.internal_entropy, abs=1e-11)
+    assert ch.external_entropy == pytest.approx(co.external_entropy, abs=1e-11)
+    a, b = S.chain_independent_densest(d, jd, 0.0), S.independent_densest(d, jd)
+    assert a.converged and b.converged
+    assert a.y == pytest.approx(b.y, rel=1e-8)
+    assert a.internal_entropy == pytest.approx(b.internal_entropy, rel=1e-8)
+
+
+def test_chain_independent_internal_entropy_is_the_y_derivative():
+    # S_I (per neuron) = ∂_yΦ_0/2 by the envelope theorem: central difference, h = 1e-3,
+    # error h²Φ'''
+    d, jd, lam, y, h = 0.005, 0.05, 0.3, 8.0, 1e-3
+    up, dn, mid = (S.chain_independent(d, v, jd, lam) for v in (y + h, y - h, y))
+    assert (up.phi_column - dn.phi_column) / (4 * h) == pytest.approx(mid.internal_entropy,
+                                                                      rel=1e-6)
+
+
+def test_chain_independent_densest_zeroes_the_external_entropy():
+    r = S.chain_independent_densest(0.005, 0.05, 0.3)
+    assert r.converged and abs(r.external_entropy) < 1e-10 and r.internal_entropy > 0

@@ -107,3 +107,15 @@ def test_exp_floor():
     assert np.array_equal(y[:4], np.exp(x[:4]))
     assert np.all(y[4:] == np.exp(-350.0)) and np.all(y >= np.finfo(float).tiny)
     assert x[-1] == -np.inf
+
+
+@pytest.mark.parametrize("lo,hi", [(-10.0, -0.35), (0.357, 10.0), (-1.3, 2.05)])
+def test_gauss_grid_stays_inside_a_window_that_is_not_a_multiple_of_the_step(lo, hi):
+    # ∫_lo^hi Dz = Φ(hi) − Φ(lo) (scipy.special.ndtr); the uniform panels used to run up to
+    # step/2 past hi (a 10 % error of the chain's independent-satellite Φ_0 at λ = 0.4)
+    from scipy.special import ndtr
+
+    from theory.quadrature import gauss_grid
+    z, w = gauss_grid([(0.5 * (lo + hi), 0.01)], lo=lo, hi=hi, step=0.25)
+    assert z.min() >= lo and z.max() <= hi
+    assert w.sum() == pytest.approx(ndtr(hi) - ndtr(lo), rel=1e-13)

@@ -98,14 +98,129 @@ def test_critical_cache_resumes(tmp_path, monkeypatch):
         d = np.asarray(d_grid)
         return T.BranchMinimum(J_D, lam, L, 0.2 * (J_D - 0.061), 0.03, 0.03, True, d, d * 0, d * 0)
     monkeypatch.setattr(T, "branch_minimum", fake)
-    first = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    kw = dict(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path,
+              criterion="resolved")
+    first = T.critical_JD(**kw)
     n = len(calls)
-    again = T.critical_JD(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    again = T.critical_JD(**kw)
     assert len(calls) == n and again.value == first.value and again.uncertainty == first.uncertainty
 
 
 @pytest.mark.slow
 def test_critical_self_coupling_of_the_core_model():
     # measured 0.0601 ± 0.0006 (session 2); the transition lies inside Fig. 4's range (0.05, 0.1)
-    c = T.critical_JD()
+    c = T.critical_JD(criterion="resolved")
     assert c.converged and 0.055 < c.value < 0.065 and c.uncertainty < 0.003
+
+
+_ROWS = [(0.1, T.CROSSING, 0.01, 0.01, 0.02, 3.0),
+         (0.02, T.CROSSING, 0.003, 0.003, 0.001, 4.0),
+         (0.01, T.GAP, -0.002, np.nan, -0.002, np.nan),
+         (0.005, T.FAILED, np.nan, np.nan, np.nan, np.nan)]
+
+
+@pytest.mark.parametrize("rows,value,d_at,gap", [
+    (_ROWS, -0.002, 0.01, True),           # a gap: its Σ_f/y_f is the minimum
+    (_ROWS[:2], 0.001, 0.02, False),       # no gap: the fold term bounds the crossing's S_I^max
+    (_ROWS[:1], 0.01, 0.1, False)])        # fold beyond: S_I^max itself
+def test_centred_minimum_combines_crossings_folds_and_gaps(monkeypatch, rows, value, d_at, gap):
+    # min over d of min(S_I^max, Σ_f/y_f) at crossings and Σ_f/y_f at gaps; failed points skipped
+    monkeypatch.setattr(T, "_core_centred", lambda *a, **k: list(rows))
+    m = T.centred_minimum(0.06, d_grid=[r[0] for r in rows])
+    assert m.value == value and m.d_at == d_at and m.gap == gap and m.rm == (value > 0)
+    assert list(m.status) == [r[1] for r in rows]
+
+
+def test_centred_critical_is_cached_with_its_class(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(J_D, lam, L, kappa, d_grid):
+        calls.append(J_D)
+        d = np.asarray(d_grid, float)
+        st = np.array([T.CROSSING] * d.size)
+        return T.CentredMinimum(J_D, lam, L, 0.2 * (J_D - 0.058), float(d[-1]), False, d, d * 0,
+                                d * 0, d * 0, d * 0, st)
+    monkeypatch.setattr(T, "centred_minimum", fake)
+    kw = dict(bracket=(0.0, 0.2), xtol=1e-6, d_grid=COARSE, cache_dir=tmp_path)
+    first = T.critical_JD(**kw)
+    n = len(calls)
+    again = T.critical_JD(**kw)
+    assert first.converged and abs(first.value - 0.058) < 2e-6
+    assert len(calls) == n and again.value == first.value
+    assert all(isinstance(e, T.CentredMinimum) for e in again.evaluations)
+    assert list(again.evaluations[0].status) == [T.CROSSING] * len(COARSE)
+
+
+def test_refined_grid_adds_midpoints_and_one_step_below_the_end():
+    g = T.refined_grid([0.2, 0.1, 0.05, 0.03])
+    assert np.allclose(g, [0.018, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2])
+
+
+class _FakeApprox(_Fake):
+    value_uncertainty = 2e-5
+
+
+def test_critical_uncertainty_parts_add_up():
+    # tolerance 1e-6, grid |−1e-5|/0.2, interpolation 2e-5/0.2: the parts and their sum
+    c = T._critical("J_D", _FakeApprox, (0.0, 0.2), 1e-6, np.linspace(0.3, 0.01, 5), {})
+    assert c.tol_uncertainty == 1e-6
+    assert c.grid_uncertainty == pytest.approx(5e-5, rel=1e-6)
+    assert c.approx_uncertainty == pytest.approx(1e-4, rel=1e-6)
+    assert c.uncertainty == pytest.approx(1e-6 + 5e-5 + 1e-4, rel=1e-9)
+
+
+#: the quick preset of theory.phase_diagram: J_c = 0.057617 ± 0.005 (the d-grid below)
+QUICK = np.array([0.2, 0.1, 0.05, 0.03])
+
+
+def test_chain_at_zero_coupling_reproduces_the_core_criterion():
+    # λ = 0: the chain is two independent cores, so its criterion (integer y, spline, per neuron)
+    # is the core's (continuous y) at every distance, within the spline's own uncertainty
+    # (7e-7 … 9e-5 here; measured differences 1e-8 … 1.2e-6) + 1e-6 (the y* Brent tolerance of
+    # the core, 1e-6 in ln y)
+    core = T.branch_minimum(0.0576, d_grid=QUICK)
+    chain = T.branch_minimum(0.0576, 0.0, 2, d_grid=QUICK)
+    assert np.allclose(chain.d, core.d)
+    tol = chain.approx + 1e-6
+    assert np.all(np.abs(chain.internal_entropy - core.internal_entropy) <= tol)
+    assert abs(chain.value - core.value) <= chain.value_uncertainty + 1e-6
+
+
+def test_chain_criterion_changes_sign_at_the_core_J_c_at_zero_coupling():
+    # the line's anchor: at λ = 0 the chain is OGP at J_c − δ and RM at J_c + δ, δ the quick
+    # preset's uncertainty of J_c (0.005), so λ_c(J_D) reaches 0 at J_c within its error bar
+    jc, dj = 0.0576, 0.005
+    assert T.branch_minimum(jc - dj, 0.0, 2, d_grid=QUICK).value < 0
+    assert T.branch_minimum(jc + dj, 0.0, 2, d_grid=QUICK).value > 0
+
+
+@pytest.mark.slow
+def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
+    # python -m theory.phase_diagram --layers transition (quick preset, 3 min): λ_c at ≥ 7 values
+    # of J_D in [0, J_c) plus the anchor (J_c, 0); strictly decreasing in J_D (measured steps
+    # −0.025 … −0.062); g(J_D, λ) is even in λ (flipping one layer maps λ → −λ), so near J_c
+    # λ_c² is linear in J_D: the fit through the last three points must reach 0 within J_c's
+    # error bar
+    from theory.phase_diagram import main
+    from toolkit.results import read_csv
+    assert main(["--out", str(tmp_path), "--quiet", "--layers", "transition", "--no-plot"]) == 0
+    rows = read_csv(tmp_path / "transition.csv")
+    assert all(r["converged"] for r in rows)
+    jc = next(r for r in rows if r["critical"] == "J_D")
+    line = sorted((r["J_D"], r["lam"], r["uncertainty"]) for r in rows if r["critical"] == "lam")
+    assert len(line) >= 7 and line[0][0] == 0 and line[-1][0] < jc["value"]
+    J, lam, unc = np.array(line).T
+    assert np.all(np.diff(lam) < 0)
+    a, b = np.polyfit(J[-3:], lam[-3:] ** 2, 1)
+    assert abs(-b / a - jc["value"]) < jc["uncertainty"]  # measured 0.05796 vs 0.05762 ± 0.0074
+    assert any(r["critical"] == "anchor" and r["lam"] == 0 for r in rows)
+
+
+@pytest.mark.slow
+def test_centred_criterion_on_both_sides_of_its_J_c():
+    # through the fold (5 min): J_D = 0.06 has gaps at d = 0.014 … 0.005 (g = −1.83e-3 at 0.011),
+    # J_D = 0.07 none (g = +7.7e-4); J_c(centred) = 0.0660 ± 0.002 (docs/theory_small_d.md)
+    grid = np.array([0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005])
+    lo, hi = T.centred_minimum(0.06, d_grid=grid), T.centred_minimum(0.07, d_grid=grid)
+    assert lo.gap and lo.value < -1e-3 and list(lo.status[3:]) == [T.GAP] * 4
+    assert not hi.gap and hi.value > 5e-4 and all(s == T.CROSSING for s in hi.status)

@@ -239,6 +239,13 @@ class Centred:
     message: str = ""
 
     @property
+    def fold_margin(self) -> float:
+        """Σ_f/y_f at the fold (+inf when the branch has no fold, NaN when not computed)."""
+        if self.fold is None:
+            return np.nan
+        return self.fold.external_entropy / self.fold.y if self.fold.exists else np.inf
+
+    @property
     def margin(self) -> float:
         if self.status == "crossing":
             return self.internal_entropy
@@ -247,14 +254,17 @@ class Centred:
         return np.nan
 
 
-def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8) -> Centred:
+def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8, with_fold=False
+            ) -> Centred:
     """y*(d) on the centred branch with Σ_ext(d, y*) = 0, or a gap (module docstring).
 
     ``init``: a centred saddle (TSaddle at a nearby d, or any (p̂, q̂1, y) on the centred branch with
     its t via ``init.t``) — the solve at this d starts from its t. Σ_ext(t) increases along the
     centred branch towards the fold, so: if Σ_ext < 0 at the start, march t up until Σ_ext > 0
     (bracket) or y(t) turns (the fold: then :func:`fold` gives Σ_f; Σ_f < 0 is a gap); if
-    Σ_ext > 0, march t down until it is negative. Then Brent on Σ_ext(t) = 0.
+    Σ_ext > 0, march t down until it is negative. Then Brent on Σ_ext(t) = 0. ``with_fold``:
+    locate the fold for a crossing too (from the crossing up in t), so that Σ_f is known at every
+    d (:attr:`Centred.fold_margin`).
     """
     t0 = float(init.t) if hasattr(init, "t") else 0.3
     t0 = min(max(t0, 1e-6), 1 - 1e-6)
@@ -266,8 +276,9 @@ def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8) -> Centred:
     if not s0.converged:
         return Centred(d, float(J_D), "failed", message=f"no saddle at t = {t0:g}: {s0.message}")
     if abs(s0.external_entropy) < 1e-11:
-        return Centred(d, float(J_D), "crossing", s0.internal_entropy, s0.y, s0.t, s0, last=s0,
-                       message="ok (the start is the crossing)")
+        f = fold(d, J_D, kappa, start=s0, du=du / 2, step=step) if with_fold else None
+        return Centred(d, float(J_D), "crossing", s0.internal_entropy, s0.y, s0.t, s0, fold=f,
+                       last=s0, message="ok (the start is the crossing)")
     if s0.external_entropy < 0:
         pts = _march(d, J_D, kappa, s0, +1, du,
                      lambda a, b: b.external_entropy >= 0 or b.y > a.y, step)
@@ -310,7 +321,8 @@ def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8) -> Centred:
     except (RuntimeError, ValueError) as exc:
         return Centred(d, float(J_D), "failed", last=lo_r, message=f"Brent on Σ_ext(t): {exc}")
     r = store[ts]
-    return Centred(d, float(J_D), "crossing", r.internal_entropy, r.y, ts, r, last=r,
+    f = fold(d, J_D, kappa, start=r, du=du / 2, step=step) if with_fold else None
+    return Centred(d, float(J_D), "crossing", r.internal_entropy, r.y, ts, r, fold=f, last=r,
                    message="ok")
 
 
@@ -325,22 +337,25 @@ def start_from(result: LDResult) -> TSaddle:
                    message=result.message, t=float(t))
 
 
-def centred_curve(d_grid, J_D, kappa=0.0, *, init=None, step=0.5, du=0.2, refine=3
-                  ) -> list[Centred]:
-    """:func:`centred` along ``d_grid`` from large to small d (input order kept). The first point
-    starts from ``init`` or from :func:`_bootstrap` (the fixed-y densest saddle at d ≥ ``START_D``,
-    continued down); each next one from the last centred saddle (the crossing, or inside a gap the
-    last centred point reached). A failed point is retried through the geometric midpoint
-    distance, recursively up to ``refine`` levels."""
+def centred_curve(d_grid, J_D, kappa=0.0, *, start, step=0.5, du=0.2, refine=3,
+                  with_fold=False) -> list[Centred]:
+    """:func:`centred` along ``d_grid`` from large to small d (input order kept). ``start``: a
+    centred saddle (TSaddle, or an LDResult such as the densest saddle of
+    :func:`theory.transition.densest`) at a distance ≥ max(d_grid); it is continued down to the
+    first grid point by :func:`_bootstrap`. Each next point starts from the last centred saddle
+    (the crossing, or inside a gap the last centred point reached). A failed point is retried
+    through the geometric midpoint distance, recursively up to ``refine`` levels."""
     d_grid = np.asarray(d_grid, float)
     order = np.argsort(-d_grid)
     out = [None] * d_grid.size
-    last = init if init is not None else _bootstrap(float(d_grid.max()), J_D, kappa, step, du)
-    def attempt(d, start, depth):
-        c = centred(d, J_D, kappa, init=start, step=step, du=du)
-        if c.status != "failed" or depth == 0 or not hasattr(start, "d"):
+    last = _bootstrap(start, float(d_grid.max()), J_D, kappa, step, du)
+    kw = dict(step=step, du=du, with_fold=with_fold)
+
+    def attempt(d, init, depth):
+        c = centred(d, J_D, kappa, init=init, **kw)
+        if c.status != "failed" or depth == 0 or not hasattr(init, "d"):
             return c
-        mid = attempt(float(np.sqrt(d * start.d)), start, depth - 1)
+        mid = attempt(float(np.sqrt(d * init.d)), init, depth - 1)
         return attempt(d, mid.last, depth - 1) if mid.last is not None else c
 
     for i in order:
@@ -354,20 +369,14 @@ def centred_curve(d_grid, J_D, kappa=0.0, *, init=None, step=0.5, du=0.2, refine
     return out
 
 
-#: distance where :func:`centred_curve` starts by default (the fixed-y iteration is robust there)
-START_D = 0.1
-
-
-def _bootstrap(d_first, J_D, kappa, step, du):
-    """A centred saddle at ``d_first``: the densest saddle of :func:`theory.transition.densest` at
-    max(d_first, START_D), then :func:`centred` at distances shrinking by factors ≤ 1.6."""
-    from . import transition as T
-    d0 = max(d_first, START_D)
-    c0 = T.densest(d0, J_D, kappa)
-    if not c0.converged:
-        return None
-    last = start_from(c0.result)
-    for d in np.geomspace(d0, d_first, int(np.ceil(np.log(d0 / d_first) / np.log(1.6))) + 1)[1:]:
+def _bootstrap(start, d_first, J_D, kappa, step, du):
+    """Continue the centred saddle ``start`` down to ``d_first`` by :func:`centred` at distances
+    shrinking by factors ≤ 1.6 (None if it fails)."""
+    last = start if isinstance(start, TSaddle) else start_from(start)
+    if last.d <= d_first * (1 + 1e-12):
+        return last
+    n = int(np.ceil(np.log(last.d / d_first) / np.log(1.6)))
+    for d in np.geomspace(last.d, d_first, n + 1)[1:]:
         c = centred(float(d), J_D, kappa, init=last, step=step, du=du)
         if c.last is None:
             return None

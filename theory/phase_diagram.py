@@ -72,32 +72,68 @@ def _local(args) -> list[dict]:
 
 
 #: Accuracy presets of the transition layer: d-grid of the densest-cluster curves and root
-#: tolerances. "quick" (the default; about 2 minutes on 2 cores) stops at d = 0.03, so it cannot
-#: see the small-d end of the branches (its roots sit 0.002–0.03 below the others); "coarse" (about
+#: tolerances. "quick" (the default: J_c and the λ_c line, 185 CPU-seconds) stops at d = 0.03, so
+#: it cannot see the small-d end of the branches (its roots sit 0.002–0.03 below the others; the
+#: grid part of the error bars measures one step of that, docs/theory_small_d.md); "coarse" (about
 #: 10 minutes) resolves the branch end to ±0.002 in d; "fine" is the grid of
 #: :data:`theory.transition.D_GRID` (±0.0005), used for the core-model number in README.
 TRANSITION_PRESETS = {
     "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
-                   xtol_J=2e-3, xtol_lam=1e-2),
-    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3),
-    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2),
+                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved"),
+    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved"),
+    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
+                  criterion="resolved"),
+    # through the fold (theory.fold) on theory.transition.D_GRID_CENTRED: gaps count as OGP. Hours:
+    # one core evaluation takes minutes (the fold is located at every d), one chain evaluation
+    # tens of minutes (integer y down to d = 0.002)
+    "centred": dict(d_grid=None, xtol_J=1e-3, xtol_lam=1e-2, criterion="centred"),
 }
 
 
-def transition_root(seed, which, J_D, kappa, quality, cache) -> dict:
+#: the λ_c line: ``--transition-line`` values of J_D evenly from 0 to this (below J_c ≈ 0.058 of
+#: every preset); with the anchor (J_c, 0) the line has one point more
+LINE_J_D_MAX = 0.048
+LINE_POINTS = 7
+#: the ends of the line as measured by the quick preset (J_c, λ_c(0)); used only to bracket the
+#: roots (:func:`line_guess`), a root outside its bracket is searched on the full one
+NOMINAL_ENDS = (0.0576, 0.401)
+
+
+def line_guess(J_D, J_c=NOMINAL_ENDS[0], lam0=NOMINAL_ENDS[1]):
+    """A guess of λ_c(J_D), λ_c(0)·√(1 − J_D/J_c): the criterion is even in λ (flipping one layer
+    maps λ → −λ), so near J_c λ_c² is linear in J_D (measured, quick preset: 0.152 against
+    λ_c(0.0494) = 0.167). Used only to bracket the root."""
+    return float(lam0 * np.sqrt(max(1.0 - J_D / J_c, 0.0)))
+
+
+def line_bracket(J_D):
+    """(guess − 0.02, guess + 0.05), inside (0.005, 0.65): the guess runs 0.01–0.015 low."""
+    g = line_guess(J_D)
+    return (max(g - 0.02, 0.005), min(g + 0.05, 0.65))
+
+
+def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> dict:
     """One root search of the transition layer (a :func:`toolkit.sweep.run_sweep` task; the
-    search is deterministic, ``seed`` is unused)."""
+    search is deterministic, ``seed`` is unused). ``bracket`` (λ only): tried first; if g has no
+    sign change on it, the default bracket (0.02, 0.6) is searched (the evaluations are cached)."""
     from . import transition
     pre = TRANSITION_PRESETS[quality]
+    kw = dict(d_grid=pre["d_grid"], cache_dir=cache, criterion=pre["criterion"])
     if which == "J_D":
-        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"],
-                                   d_grid=pre["d_grid"], cache_dir=cache)
+        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"], **kw)
         L, jd, lam = 1, c.value, 0.0
     else:
-        c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.05, 0.6), xtol=pre["xtol_lam"],
-                                       d_grid=pre["d_grid"], cache_dir=cache)
+        c = None
+        if bracket is not None:
+            c = transition.critical_lambda(J_D, 2, kappa, bracket=tuple(bracket),
+                                           xtol=pre["xtol_lam"], **kw)
+        if c is None or not c.converged:
+            c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.02, 0.6),
+                                           xtol=pre["xtol_lam"], **kw)
         L, jd, lam = 2, J_D, c.value
     return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
+                tol_uncertainty=c.tol_uncertainty, grid_uncertainty=c.grid_uncertainty,
+                approx_uncertainty=c.approx_uncertainty,
                 grid_shift=c.grid_shift, evaluations=len(c.evaluations),
                 converged=int(c.converged), message=c.message if not c.converged else "ok",
                 kappa=kappa, quality=quality)
@@ -107,22 +143,36 @@ def _transition(args) -> list[dict]:
     """The OGP → RM line: J_c of the core model and λ_c(J_D) of the two-module chain (SPEC §6.9).
 
     The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
-    ``--workers``, ``--scheduler``; each finished root is stored under
-    ``<out>/transition_cache/<quality>/roots`` and each densest-cluster curve under
+    ``--workers``, ``--scheduler``: J_c, and λ_c at ``--transition-line`` values of J_D from 0 to
+    :data:`LINE_J_D_MAX` (brackets from :func:`line_bracket`) and at the extra
+    ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
+    so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored under
+    ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
     what is finished.
     """
     from toolkit.sweep import Task, executor_from_args, run_sweep
     cache = Path(args.out) / "transition_cache" / args.transition_quality
-    jobs = ([("J_D", np.nan)] if args.transition_core else []) + \
-        [("lam", float(j)) for j in args.transition_J_D]
-    tasks = [Task(f"{w}_{'core' if w == 'J_D' else repr(j)}_k{args.kappa!r}",
-                  dict(which=w, J_D=j, kappa=args.kappa, quality=args.transition_quality,
-                       cache=str(cache))) for w, j in jobs]
+    common = dict(kappa=args.kappa, quality=args.transition_quality, cache=str(cache))
+
+    def task(which, J_D, bracket=None):
+        key = f"{which}_{'core' if which == 'J_D' else repr(J_D)}_k{args.kappa!r}"
+        return Task(key, dict(which=which, J_D=J_D, bracket=bracket, **common))
+
+    n = args.transition_line
+    line = [round(float(j), 6) for j in np.linspace(0, LINE_J_D_MAX, n)] if n else []
+    tasks = [task("J_D", np.nan)] if args.transition_core or n else []
+    tasks += [task("lam", j, line_bracket(j)) for j in line]
+    tasks += [task("lam", float(j)) for j in args.transition_J_D if round(float(j), 6) not in line]
     with executor_from_args(args) as ex:
         res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
                         desc="transition roots")
-    return [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
+    rows = [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
+    jc = next((r for r in rows if r["critical"] == "J_D"), None)
+    if n and jc is not None and jc["converged"]:
+        rows.append(dict(jc, L=2, J_D=jc["value"], lam=0.0, critical="anchor",
+                         message="λ = 0: the chain is two independent cores, λ_c(J_c) = 0"))
+    return rows
 
 
 #: The layers of the phase diagram, in drawing order. Later issues append to this dict.
@@ -146,8 +196,12 @@ def build_parser():
     p.add_argument("--local-J-D", dest="local_J_D", type=grid_type("--local-J-D"),
                    default="0,0.05,0.1,0.25,0.5,1", help="J_D values of the local-entropy curves")
     p.add_argument("--transition-J-D", dest="transition_J_D", type=grid_type("--transition-J-D",
-                   allow_empty=True), default="0,0.05",
-                   help="J_D values at which λ_c of the two-module chain is found ('' for none)")
+                   allow_empty=True), default="",
+                   help="extra J_D values at which λ_c of the two-module chain is found, besides "
+                        "the line ('' for none)")
+    p.add_argument("--transition-line", dest="transition_line", type=int, default=LINE_POINTS,
+                   help=f"λ_c at this many J_D from 0 to {LINE_J_D_MAX}, plus the anchor (J_c, 0) "
+                        "(0: no line)")
     p.add_argument("--no-transition-core", dest="transition_core", action="store_false",
                    help="skip the core-model J_c in the transition layer")
     p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",

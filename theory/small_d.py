@@ -311,3 +311,173 @@ def independent_densest(d, J_D, kappa=0.0, *, step=0.25, y_max=1e9) -> Independe
         return r
     ly = brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12)
     return at(ly)
+
+
+# ---------------------------------------------------------------------------------------------
+# The two-module chain (L = 2, λ_L = λ_R = λ): independent satellites
+# ---------------------------------------------------------------------------------------------
+
+def _chain_rules(d, jt, lam, step):
+    """Per reference column σ̃ = (+, ±) (gauge σ̃_1 = +1): the 1-D z rules of both layers, cut at the
+    reference's own threshold σ̃_ℓ z_ℓ + a(σ̃) > 0, and the log-stabilities of the four satellite
+    columns σ on them. a(σ) = J̃ + λσ_1σ_2 for both layers (SPEC §4.4)."""
+    p = 1 - 2 * d
+    s = 2 * np.sqrt(d * (1 - d))
+    sharp = [(c, s / p) for c in (-(jt + lam) / p, (jt + lam) / p, -(jt - lam) / p,
+                                  (jt - lam) / p)]
+    cols = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], float)
+    out = []
+    for ref in ([1.0, 1.0], [1.0, -1.0]):
+        a_ref = jt + lam * ref[0] * ref[1]
+        layers = []
+        for l in range(2):
+            edge = -a_ref * ref[l]                      # σ̃_ℓ z > −a(σ̃)
+            lo, hi = (edge, 10.0) if ref[l] > 0 else (-10.0, edge)
+            pts = sharp + [(lo + 1e-12, s / p), (hi - 1e-12, s / p)]
+            z, wz = gauss_grid(pts, lo=lo, hi=hi, step=step)
+            a_sat = jt + lam * cols[:, 0] * cols[:, 1]
+            lH = log_Phi((a_sat[:, None] + cols[:, l, None] * p * z[None, :]) / s)  # (4, nz)
+            layers.append((np.log(wz), lH, ref[l] * cols[:, l]))
+        out.append(layers)
+    return p, out
+
+
+@dataclass
+class ChainIndependent:
+    """Φ_0 per column of the two-module chain with independent satellites, and S_I, Σ_ext per
+    neuron (÷ 2) — the small-d approximant of the chain (docs/theory_small_d.md)."""
+
+    d: float
+    y: float
+    J_D: float
+    lam: float
+    p_hat: float
+    phi_column: float
+    internal_entropy: float
+    external_entropy: float
+    converged: bool
+
+
+#: a pair (z_1, z_2) whose factorised sum K falls below this (relative to its per-node scale) is
+#: recomputed by a joint log-sum-exp (the products of the scaled factors underflow there)
+_K_TINY = 1e-250
+
+
+class _ChainIndepSite:
+    """The (z_1, z_2) rules of :func:`chain_independent` and the per-pair sums over the four
+    satellite columns, K = Σ_c e^{p̂ M_c} H_1c(z_1) H_2c(z_2) (M_c = Σ_ℓ σ̃_ℓσ_ℓ), as three matrix
+    products of per-node scaled factors (each layer's log-stabilities shifted by their maximum over
+    c at that node); pairs where the scaled sum underflows are recomputed jointly in the log
+    domain."""
+
+    def __init__(self, d, jt, lam, step):
+        self.p, self.rules = _chain_rules(d, jt, lam, step)
+        self.blocks = []
+        for (lw1, lH1, f1), (lw2, lH2, f2) in self.rules:
+            m1, m2 = lH1.max(axis=0), lH2.max(axis=0)
+            self.blocks.append(dict(lw=lw1[:, None] + lw2[None, :], M=f1 + f2, lH1=lH1, lH2=lH2,
+                                    m=m1[:, None] + m2[None, :], E1=np.exp(lH1 - m1),
+                                    E2=np.exp(lH2 - m2)))
+
+    def state(self, y, h):
+        """(m = ⟨M|z⟩, v = Var(M|z), ln K, W ∝ w K^y normalised, G = ln Σ w K^y), flattened."""
+        ms, vs, lKs, lws = [], [], [], []
+        for b in self.blocks:
+            M = b["M"]
+            e = h * M
+            top = e.max()
+            a = np.exp(e - top)
+            K, K1, K2 = ((c[:, None] * b["E1"]).T @ b["E2"] for c in (a, a * M, a * M * M))
+            bad = K < _K_TINY
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lnK = np.log(K) + b["m"] + top
+                m, m2 = K1 / K, K2 / K
+            if bad.any():
+                i, j = np.nonzero(bad)
+                T = e[:, None] + b["lH1"][:, i] + b["lH2"][:, j]          # (4, pairs)
+                lk = sp.logsumexp(T, axis=0)
+                P = np.exp(T - lk)
+                lnK[i, j], m[i, j], m2[i, j] = lk, M @ P, (M * M) @ P
+            ms.append(m.ravel())
+            vs.append((m2 - m * m).ravel())
+            lKs.append(lnK.ravel())
+            lws.append(b["lw"].ravel())
+        m, v, lnK = np.concatenate(ms), np.concatenate(vs), np.concatenate(lKs)
+        lw = np.concatenate(lws) + y * lnK
+        G = sp.logsumexp(lw)
+        return m, v, lnK, np.exp(lw - G), float(G)
+
+    def solve_p_hat(self, y, guess=None, tol=1e-13):
+        """⟨M⟩_W = 2p by Newton on the increasing ⟨M⟩_W(p̂), slope ⟨Var(M|z)⟩_W + y Var_W(m),
+        safeguarded by bisection inside the bracket found so far. The tolerance on ⟨M⟩_W is at
+        least 64 ε y: the weights W ∝ e^{y ln K} carry a rounding of ε y |ln K| (y ≈ 4e5 at
+        d = 1e-6), below which |⟨M⟩_W − 2p| cannot be pushed (Φ is stationary in p̂, so the
+        residual enters Φ at second order)."""
+        target = 2 * self.p
+        tol = max(tol, 64 * np.finfo(float).eps * y)
+        h = np.arctanh(min(self.p, 1 - 1e-12)) if guess is None else float(guess)
+        lo, hi = -np.inf, np.inf
+        for _ in range(200):
+            m, v, _, W, _ = self.state(y, h)
+            mm = float(W @ m)
+            f = mm - target
+            if abs(f) < tol:
+                return h, True
+            lo, hi = (h, hi) if f < 0 else (lo, h)
+            slope = float(W @ v) + y * float(W @ (m - mm) ** 2)
+            new = h - f / slope if slope > 0 else np.nan
+            if not lo < new < hi:
+                new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
+                    h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
+            if abs(new - h) < 1e-15 * max(1.0, abs(h)):
+                return new, True
+            h = new
+        return h, False
+
+
+def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> ChainIndependent:
+    """Φ_0(d, y) of the two-module chain (λ_L = λ_R = λ; by the mirror symmetry p̂_1 = p̂_2 = p̂):
+
+      Φ_0 = −2y p p̂ + ln 2 + ln Σ_{σ̃: σ̃_1=+1} ∫Dz_1Dz_2 Π_ℓ θ(σ̃_ℓ z_ℓ + a(σ̃)) K^y,
+      K = Σ_σ e^{p̂ Σ_ℓ σ̃_ℓσ_ℓ} Π_ℓ Φ((a(σ) + σ_ℓ p z_ℓ)/s),  s = 2√(d(1−d)),
+
+    per column (SPEC §6.7 with q1_ℓ = p², q̂1_ℓ = 0, as :func:`independent` for SPEC §6.3); p̂ solves
+    ⟨Σ_ℓ σ̃_ℓσ_ℓ⟩ = 2p. S_I = ∂_yΦ_0 = −2p p̂ + ⟨ln K⟩ and Σ_ext = Φ_0 − y S_I, both ÷ 2 (per
+    neuron). At λ = 0 the column is two independent cores: Φ_0 is twice the core's
+    :func:`independent`, S_I and Σ_ext per neuron are the core's."""
+    d, y, lam = finite_scalar("d", d), finite_scalar("y", y), finite_scalar("lam", lam)
+    jt = float(_jt(J_D, kappa))
+    if not 0 < d < 0.5 or y <= 0 or lam < 0:
+        raise ValueError("chain_independent needs 0 < d < 1/2, y > 0 and λ ≥ 0")
+    site = _ChainIndepSite(d, jt, lam, step)
+    h, ok = site.solve_p_hat(y, p_hat)
+    _, _, lnK, W, G = site.state(y, h)
+    p = site.p
+    phi = -2 * y * p * h + LN2 + G
+    S = -2 * p * h + float(W @ lnK)
+    return ChainIndependent(d, y, float(J_D), lam, float(h), float(phi), S / 2,
+                            float(phi - y * S) / 2, ok)
+
+
+def chain_independent_densest(d, J_D, lam, kappa=0.0, *, step=0.25, y_max=1e9
+                              ) -> ChainIndependent:
+    """y* with Σ_ext = 0 for the chain's Φ_0 and S_I^max per neuron (Brent in ln y)."""
+    cache = {}
+
+    def at(ly):
+        if ly not in cache:
+            prev = cache[min(cache, key=lambda k: abs(k - ly))].p_hat if cache else None
+            cache[ly] = chain_independent(d, float(np.exp(ly)), J_D, lam, kappa, p_hat=prev,
+                                          step=step)
+        return cache[ly]
+
+    lo = hi = np.log(max(0.1 / d, 1.0))
+    while at(lo).external_entropy < 0 and lo > np.log(1e-2):
+        lo -= 1.0
+    while at(hi).external_entropy > 0 and hi < np.log(y_max):
+        hi += 1.0
+    if not at(lo).external_entropy > 0 > at(hi).external_entropy:
+        r = at(hi)
+        r.converged = False
+        return r
+    return at(brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12))

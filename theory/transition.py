@@ -19,7 +19,11 @@ lim_{y→∞} Φ_true(d, y)/y is the y → ∞ object.
 
 The RS branch of the densest clusters ends in a fold at small d (the iteration then runs to q1 → 1,
 the satellites merging); :func:`densest_curve` stops there and :func:`branch_minimum` takes the
-minimum over the resolved branch. Near the transition that minimum sits at the branch end.
+minimum over the resolved branch. Near the transition that minimum sits at the branch end, so that
+criterion ("resolved") gives lower bounds. :func:`centred_minimum` (criterion "centred", the default
+of :func:`critical_JD` and :func:`critical_lambda`) follows the centred branch through the fold
+(:mod:`theory.fold`) and counts a distance without a centred Σ_ext = 0 crossing (a gap) as OGP:
+J_c = 0.0660 ± 0.002 there against 0.0601 ± 0.0006 resolved (docs/theory_small_d.md).
 
 Σ_ext(d, y) decreases in y (Φ is convex in y) from Σ_ext(d, 0) = S_a, so y* is found by bracketing
 in ln y and Brent, with warm starts. If Σ_ext stays positive up to ``y_max`` the result is flagged
@@ -257,17 +261,31 @@ class BranchMinimum:
     d: np.ndarray = field(repr=False)
     internal_entropy: np.ndarray = field(repr=False)
     y_star: np.ndarray = field(repr=False)
+    #: interpolation uncertainty of S_I^max at each point (chain: |spline − quartic| slope of the
+    #: integer-y Φ, :func:`theory.chain_large_deviation.densest`; core: 0, continuous y)
+    approx: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def rm(self) -> bool:
         return bool(self.value > 0)
 
+    @property
+    def value_uncertainty(self) -> float:
+        """Interpolation uncertainty of ``value`` (at its own distance)."""
+        if self.approx.size != self.d.size:
+            return 0.0
+        k = int(np.argmin(np.abs(self.d - self.d_at)))
+        v = float(self.approx[k])
+        return v if np.isfinite(v) else 0.0
+
 
 def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
-    """(d, S_I^max per neuron, y*) along the grid, resolved points only."""
+    """(d, S_I^max per neuron, y*, its interpolation uncertainty) along the grid, resolved points
+    only."""
     if L == 1 and lam == 0:
         curve = densest_curve(d_grid, J_D, kappa, **kw)
-        pts = [(c.d, c.internal_entropy, c.y_star) for c in curve if c.converged and c.frozen]
+        pts = [(c.d, c.internal_entropy, c.y_star, 0.0) for c in curve
+               if c.converged and c.frozen]
     elif L == 2:
         from . import chain_large_deviation as CLD
         pts, init = [], None
@@ -276,7 +294,7 @@ def _densest_points(J_D, lam, L, kappa, d_grid, **kw):
             if not c.converged:
                 break
             if c.frozen:  # else y* > y_max: no value here, but the saddles still warm-start
-                pts.append((c.d, c.internal_entropy, c.y_star))
+                pts.append((c.d, c.internal_entropy, c.y_star, c.uncertainty))
             init = {y: v for y, v in c.results.items() if v.converged}
     else:
         raise ValueError(f"the transition is implemented for the core model (L = 1, λ = 0) and the "
@@ -290,19 +308,144 @@ def branch_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Branch
     pts = _densest_points(float(J_D), float(lam), int(L), kappa, d_grid, **kw)
     if not pts:
         raise RuntimeError(f"no densest-cluster saddle resolved at J_D = {J_D}, λ = {lam}, L = {L}")
-    d, s, y = (np.array(c) for c in zip(*pts))
+    d, s, y, u = (np.array(c, float) for c in zip(*pts))
     k = int(np.argmin(s))
     return BranchMinimum(float(J_D), float(lam), int(L), float(s[k]), float(d[k]), float(d[-1]),
-                         bool(k == d.size - 1), d, s, y)
+                         bool(k == d.size - 1), d, s, y, u)
+
+
+# ---------------------------------------------------------------------------------------------
+# The centred criterion: through the fold (theory.fold, docs/theory_small_d.md)
+
+#: d-grid of the centred criterion: the negative S_I^max and the gaps of the centred branch sit at
+#: d ≈ 0.003–0.025 near the transition; below it the branch is positive (theory.small_d).
+D_GRID_CENTRED = np.r_[0.2, 0.14, 0.1, 0.07, 0.05, 0.04, 0.03, np.arange(0.025, 0.0029, -0.0015),
+                       0.002]
+
+#: status codes of :class:`CentredMinimum` points
+CROSSING, GAP, FAILED, BOUND = "crossing", "gap", "failed", "lower_bound"
+
+
+@dataclass
+class CentredMinimum:
+    """The centred criterion along a d-grid (per neuron for the chain).
+
+    At each d: ``status`` "crossing" (Σ_ext = 0 on the centred branch; ``internal_entropy`` =
+    S_I^max), "gap" (Σ_ext < 0 on the whole centred branch: no centred cluster at d), "lower_bound"
+    (chain: Σ_ext > 0 up to the largest y tried; S_I^max ≥ the value) or "failed". ``margin``:
+    S_I^max for a crossing, and the fold term Σ_f/y_f (core: at every d with a fold; chain: Σ_ext at
+    the lowest integer y of the centred branch over that y, for a gap). ``value`` = min over d of
+    the margins: RM iff > 0.
+    """
+
+    J_D: float
+    lam: float
+    L: int
+    value: float
+    d_at: float
+    gap: bool
+    d: np.ndarray = field(repr=False)
+    margin: np.ndarray = field(repr=False)
+    internal_entropy: np.ndarray = field(repr=False)
+    fold_margin: np.ndarray = field(repr=False)
+    y_star: np.ndarray = field(repr=False)
+    status: np.ndarray = field(repr=False)
+
+    @property
+    def rm(self) -> bool:
+        return bool(self.value > 0)
+
+
+def _core_centred(J_D, kappa, d_grid, **kw):
+    from . import fold as F
+    top = max(F_START_D, float(np.max(d_grid)))
+    c0 = densest(top, J_D, kappa)
+    if not c0.converged:
+        raise RuntimeError(f"no densest saddle at d = {top} to start from: {c0.message}")
+    curve = F.centred_curve(d_grid, J_D, kappa, start=c0.result, with_fold=True, **kw)
+    rows = []
+    for c in curve:
+        fm = c.fold_margin
+        m = c.internal_entropy if c.status == CROSSING else (fm if c.status == GAP else np.nan)
+        rows.append((c.d, c.status, m, c.internal_entropy, fm, c.y_star))
+    return rows
+
+
+#: distance at which the centred branch is started from the fixed-y densest saddle
+F_START_D = 0.1
+
+
+def _chain_sigma_lo(c):
+    """Σ_ext per neuron at the lowest integer y of the chain's centred block (spline, as
+    :func:`theory.chain_large_deviation.densest` does), over that y."""
+    from scipy.interpolate import CubicSpline
+    if len(c.ys) < 4:
+        return np.nan
+    cs = CubicSpline(c.ys, c.phis, bc_type="not-a-knot")
+    y0 = c.ys[0]
+    return float(cs(y0) - y0 * cs.derivative()(y0)) / c.L / y0
+
+
+def _chain_centred(J_D, lam, kappa, d_grid, **kw):
+    from . import chain_large_deviation as CLD
+    rows, init = [], None
+    for d in sorted(np.asarray(d_grid, float), reverse=True):
+        c = CLD.densest(float(d), J_D, lam, 2, kappa, init=init, **kw)
+        if c.converged and c.frozen:
+            st, m = CROSSING, c.internal_entropy
+        elif c.converged:
+            st, m = BOUND, c.internal_entropy
+        elif "below its fold" in c.message:
+            st, m = GAP, _chain_sigma_lo(c)
+        else:
+            st, m = FAILED, np.nan
+        rows.append((float(d), st, m, c.internal_entropy, m if st == GAP else np.nan, c.y_star))
+        good = {y: v for y, v in c.results.items() if v.converged}
+        init = good or init
+    return rows
+
+
+def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> CentredMinimum:
+    """min over d of the centred margin (:class:`CentredMinimum`; docs/theory_small_d.md):
+    RM iff every distance has a centred densest cluster (no gap) with S_I^max > 0.
+
+    Core (L = 1, λ = 0): :func:`theory.fold.centred_curve` with the fold located at every d, so the
+    minimum is min(S_I^max, Σ_f/y_f) over d — continuous in J_D. Chain (L = 2): the integer-y solver
+    of :mod:`theory.chain_large_deviation`, continued through gaps; a gap is detected at integer
+    resolution (Σ_ext < 0 at the lowest integer y of the centred branch, which is ≤ Σ_f: gaps are
+    over-reported, so λ_c is biased up; not yet calibrated against the core at λ = 0, where the
+    chain must give J_c = 0.0660 ± 0.002 too: docs/theory_small_d.md).
+    Failed points are skipped (they are listed in ``status``)."""
+    d_grid = D_GRID_CENTRED if d_grid is None else np.asarray(d_grid, float)
+    J_D, lam, L = float(J_D), float(lam), int(L)
+    if L == 1 and lam == 0:
+        rows = _core_centred(J_D, kappa, d_grid, **kw)
+    elif L == 2:
+        rows = _chain_centred(J_D, lam, kappa, d_grid, **kw)
+    else:
+        raise ValueError(f"the centred criterion is implemented for L = 1 (λ = 0) and L = 2, got "
+                         f"L = {L}, λ = {lam}")
+    rows.sort(key=lambda r: -r[0])
+    d, st, m, S, fm, y = (np.array(c) for c in zip(*rows))
+    m, S, fm, y = (np.asarray(v, float) for v in (m, S, fm, y))
+    terms = np.where(np.isfinite(fm) & (st == CROSSING), np.minimum(m, fm), m)
+    ok = np.isfinite(terms)
+    if not ok.any():
+        raise RuntimeError(f"no centred point resolved at J_D = {J_D}, λ = {lam}, L = {L}")
+    k = int(np.nanargmin(np.where(ok, terms, np.inf)))
+    return CentredMinimum(J_D, lam, L, float(terms[k]), float(d[k]), bool(np.any(st == GAP)), d,
+                          m, S, fm, y, st.astype(str))
 
 
 @dataclass
 class Critical:
     """A critical coupling with its uncertainty (``value ± uncertainty``) and the search record.
 
-    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′, where Δg is the change of
-    g = min_d S_I^max at the root when the d-grid is refined (midpoints added) and g′ the slope of
-    g across the final bracket.
+    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′ + the interpolation term |δg|/g′,
+    where Δg is the change of g = min_d S_I^max at the root when the d-grid is refined
+    (:func:`refined_grid`: midpoints added and one step below its end), δg the interpolation uncertainty of S_I^max at the minimum (integer-y spline of the
+    chain; 0 for the continuous-y core) and g′ the slope of g across the final bracket; the three
+    are also given separately.
     """
 
     parameter: str
@@ -314,6 +457,11 @@ class Critical:
     grid_shift: float
     converged: bool
     message: str = ""
+    #: the three parts of ``uncertainty`` (their sum): root tolerance; d-grid refinement |Δg|/g′;
+    #: interpolation of S_I^max in y at the minimum (chain: spline vs quartic), |δg|/g′
+    tol_uncertainty: float = np.nan
+    grid_uncertainty: float = np.nan
+    approx_uncertainty: float = np.nan
 
 
 CRITERION = ("RM iff min over the resolved branch of S_I^max(d) = S_I(d, y*(d)) > 0, y* the "
@@ -321,7 +469,14 @@ CRITERION = ("RM iff min over the resolved branch of S_I^max(d) = S_I(d, y*(d)) 
              "coupling is the root of that minimum")
 
 
-def _cached(g_at, cache_dir, tag):
+CRITERION_CENTRED = ("RM iff at every d the centred densest-cluster branch has its Σ_ext = 0 crossing "
+                     "(no gap: Σ_ext at its fold ≥ 0) with S_I^max > 0 (constrained reference, "
+                     "continued through the fold in t = (q1 − p²)/(1 − p²), docs/theory_small_d.md)"
+                     "; the critical coupling is the root of min_d min(S_I^max, Σ_f/y_f)")
+CRITERION_TEXT = {"centred": CRITERION_CENTRED, "resolved": CRITERION}
+
+
+def _cached(g_at, cache_dir, tag, cls=None):
     """``g_at`` with each BranchMinimum stored as ``<cache_dir>/<tag>_<x>_<grid hash>.npz`` (atomic
     writes), so an interrupted or repeated root search reloads what it already computed."""
     if cache_dir is None:
@@ -336,12 +491,21 @@ def _cached(g_at, cache_dir, tag):
         path = Path(cache_dir) / f"{tag}_{x!r}_{h}.npz"
         if path.exists():
             a = read_npz(path)
-            return BranchMinimum(**{k: (a[k] if a[k].ndim else a[k].item()) for k in a})
+            return (cls or BranchMinimum)(**{k: (a[k] if a[k].ndim else a[k].item()) for k in a})
         b = at.g_at(x, grid)
         write_npz(path, dict(b.__dict__), sidecar=False)
         return b
     at.g_at = g_at
     return at
+
+
+def refined_grid(d_grid):
+    """The d-grid of the grid uncertainty: the midpoints added, and one more distance below the
+    smallest one, d_min²/d_next (one geometric step on: the minimum often sits at the grid's end,
+    which midpoints alone would not move)."""
+    d = np.unique(np.asarray(d_grid, float))
+    ext = [d[0] ** 2 / d[1]] if d.size > 1 else []
+    return np.unique(np.r_[d, 0.5 * (d[1:] + d[:-1]), ext])
 
 
 def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
@@ -368,33 +532,60 @@ def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
     if above == below:
         above = xs[xs > x].min() if np.any(xs > x) else hi
     slope = (g(above) - g(below)) / (above - below)
-    fine = np.unique(np.r_[d_grid, 0.5 * (d_grid[1:] + d_grid[:-1])])
+    fine = refined_grid(d_grid)
     shift = g_at(x, fine).value - g(x)
-    unc = xtol + abs(shift) / slope
+    near = evals[min(evals, key=lambda v: abs(v - x))]
+    approx = float(getattr(near, "value_uncertainty", 0.0)) / abs(slope)
+    grid = abs(shift) / abs(slope)
+    unc = xtol + grid + approx
     return Critical(parameter, float(x), float(unc), fixed, (lo, hi),
                     sorted(evals.values(), key=lambda e: getattr(e, parameter)), float(shift),
-                    True, CRITERION)
+                    True, CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION),
+                    float(xtol), float(grid), approx)
 
 
 def critical_JD(lam=0.0, L=1, kappa=0.0, *, bracket=(0.04, 0.08), xtol=5e-4, d_grid=None,
-                cache_dir=None, **kw) -> Critical:
-    """J_c(λ, L): the self-coupling where min_d S_I^max(d) changes sign (SPEC §6.9).
+                cache_dir=None, criterion="centred", **kw) -> Critical:
+    """J_c(λ, L): the self-coupling where the criterion's minimum changes sign (SPEC §6.9).
 
-    Each evaluation is a continuation of the densest-cluster curve along ``d_grid`` (about a
-    minute for the core model on the default grid); ``cache_dir`` keeps them on disk.
+    ``criterion``: "centred" (default; :func:`centred_minimum`: through the fold, gaps count as OGP)
+    or "resolved" (the former :func:`branch_minimum`: min of S_I^max over the branch resolved by
+    the fixed-y iteration — a lower bound). Each evaluation is a continuation along ``d_grid``
+    (minutes for the core model); ``cache_dir`` keeps them on disk.
     """
+    fn, cls, default = _criterion(criterion)
+    d_grid = default if d_grid is None else d_grid
+
     def g_at(J, grid):
-        return branch_minimum(J, lam, L, kappa, d_grid=grid, **kw)
-    tag = f"JD_lam{float(lam)!r}_L{int(L)}_k{float(kappa)!r}"
-    return _critical("J_D", _cached(g_at, cache_dir, tag), bracket, xtol, d_grid,
-                     dict(lam=float(lam), L=int(L), kappa=float(kappa)))
+        return fn(J, lam, L, kappa, d_grid=grid, **kw)
+    tag = f"{criterion}_JD_lam{float(lam)!r}_L{int(L)}_k{float(kappa)!r}"
+    return _critical("J_D", _cached(g_at, cache_dir, tag, cls), bracket, xtol, d_grid,
+                     dict(lam=float(lam), L=int(L), kappa=float(kappa), criterion=criterion))
 
 
 def critical_lambda(J_D, L=2, kappa=0.0, *, bracket=(0.1, 0.8), xtol=5e-3, d_grid=None,
-                    cache_dir=None, **kw) -> Critical:
-    """λ_c(J_D, L): the inter-module coupling where min_d S_I^max(d) changes sign (SPEC §6.9)."""
+                    cache_dir=None, criterion="centred", **kw) -> Critical:
+    """λ_c(J_D, L): the inter-module coupling where the criterion's minimum changes sign
+    (``criterion`` "centred", :func:`centred_minimum`, or "resolved", :func:`branch_minimum`)."""
+    fn, cls, default = _criterion(criterion)
+    d_grid = default if d_grid is None else d_grid
+
     def g_at(lam, grid):
-        return branch_minimum(J_D, lam, L, kappa, d_grid=grid, **kw)
-    tag = f"lam_JD{float(J_D)!r}_L{int(L)}_k{float(kappa)!r}"
-    return _critical("lam", _cached(g_at, cache_dir, tag), bracket, xtol, d_grid,
-                     dict(J_D=float(J_D), L=int(L), kappa=float(kappa)))
+        return fn(J_D, lam, L, kappa, d_grid=grid, **kw)
+    tag = f"{criterion}_lam_JD{float(J_D)!r}_L{int(L)}_k{float(kappa)!r}"
+    return _critical("lam", _cached(g_at, cache_dir, tag, cls), bracket, xtol, d_grid,
+                     dict(J_D=float(J_D), L=int(L), kappa=float(kappa), criterion=criterion))
+
+
+#: criterion name -> (name of its minimum function, its result class, default d-grid)
+_CRITERIA = {"centred": ("centred_minimum", CentredMinimum, D_GRID_CENTRED),
+             "resolved": ("branch_minimum", BranchMinimum, D_GRID)}
+
+
+def _criterion(name):
+    """(minimum function, result class, default d-grid) of a criterion, the function looked up
+    at call time (so that it can be replaced in tests)."""
+    if name not in _CRITERIA:
+        raise ValueError(f"unknown criterion {name!r}; choose from {', '.join(_CRITERIA)}")
+    fn, cls, grid = _CRITERIA[name]
+    return globals()[fn], cls, grid

@@ -57,7 +57,7 @@ Z_MAX = 3.5
 QUICK = dict(
     annealed=["--N", "8,10", "--J-D", "0,0.25,0.5", "--chain-N", "4,5", "--instances", "200"],
     clusters=["--N", "12,14", "--J-D", "0.25,0.5", "--instances", "10", "--no-fp"],
-    transition=["--transition-quality", "quick", "--transition-J-D", "0"],
+    transition=["--transition-quality", "quick", "--transition-J-D", "0", "--transition-line", "0"],
     dynamics=["--algorithms", "async,sync", "--N", "100,200", "--J-D", "0.1:0.9:9",
               "--instances", "4", "--replicas", "8", "--max-sweeps", "200", "--bootstrap", "50"],
     fbp=["--algorithms", "fbp", "--N", "100", "--J-D", "0:0.4:5", "--instances", "4",
@@ -73,7 +73,8 @@ QUICK = dict(
 FULL = dict(
     annealed=[],
     clusters=[],
-    transition=["--transition-quality", "coarse", "--transition-J-D", "0,0.05"],
+    transition=["--transition-quality", "coarse", "--transition-J-D", "0,0.05",
+                "--transition-line", "0"],
     dynamics=["--algorithms", "async,sync", "--N", "100,200,400"],
     fbp=["--algorithms", "fbp", "--N", "100,200", "--J-D", "0:0.4:9"],
     grid=dict(J_D=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
