@@ -153,6 +153,26 @@ def leading_external(lam, J_D, kappa=0.0):
     return LN2 + lnN - lam * free_fraction(lam, J_D, kappa)
 
 
+def _increasing_root(residual, h, tol, max_iter=200):
+    """Root of an increasing function: ``residual(h)`` returns (f(h), f'(h)); Newton steps, replaced
+    by bisection (or a unit step while no bracket exists) when they leave the bracket found so far.
+    Returns (h, converged): converged when |f| < tol or the step falls below 1e-15 relative."""
+    lo, hi = -np.inf, np.inf
+    for _ in range(max_iter):
+        f, slope = residual(h)
+        if abs(f) < tol:
+            return h, True
+        lo, hi = (h, hi) if f < 0 else (lo, h)
+        new = h - f / slope if slope > 0 else np.nan
+        if not lo < new < hi:
+            new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
+                h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
+        if abs(new - h) < 1e-15 * max(1.0, abs(h)):
+            return new, True
+        h = new
+    return h, False
+
+
 @dataclass
 class Leading:
     """Leading small-d densest cluster: S_I^max = d[ln(ν*/d) + 1], y* = Λ*ν*/d (module docstring).
@@ -247,24 +267,14 @@ class _IndepSite:
     def solve_p_hat(self, y, guess=None):
         """⟨m⟩ = p: Newton on the increasing ⟨m⟩(p̂) (slope ⟨1 − m²⟩ + y Var m) inside a bracket."""
         p = self.p
-        h = np.arctanh(min(p, 1 - 1e-12)) if guess is None else guess
-        lo, hi = -np.inf, np.inf
-        for _ in range(200):
+
+        def residual(h):
             m, _, W, _ = self.state(y, h)
             mm, m2 = float(W @ m), float(W @ (m * m))
-            f = mm - p
-            if abs(f) < 1e-14:
-                return h, True
-            lo, hi = (h, hi) if f < 0 else (lo, h)
-            slope = (1 - m2) + y * (m2 - mm * mm)
-            new = h - f / slope if slope > 0 else np.nan
-            if not lo < new < hi:
-                new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
-                    h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
-            if abs(new - h) < 1e-15 * max(1.0, abs(h)):
-                return new, True
-            h = new
-        return h, False
+            return mm - p, (1 - m2) + y * (m2 - mm * mm)
+
+        h0 = np.arctanh(min(p, 1 - 1e-12)) if guess is None else guess
+        return _increasing_root(residual, h0, 1e-14)
 
 
 def independent(d, y, J_D, kappa=0.0, *, p_hat=None, step=0.25) -> Independent:
@@ -414,25 +424,14 @@ class _ChainIndepSite:
         d = 1e-6), below which |⟨M⟩_W − 2p| cannot be pushed (Φ is stationary in p̂, so the
         residual enters Φ at second order)."""
         target = 2 * self.p
-        tol = max(tol, 64 * np.finfo(float).eps * y)
-        h = np.arctanh(min(self.p, 1 - 1e-12)) if guess is None else float(guess)
-        lo, hi = -np.inf, np.inf
-        for _ in range(200):
+
+        def residual(h):
             m, v, _, W, _ = self.state(y, h)
             mm = float(W @ m)
-            f = mm - target
-            if abs(f) < tol:
-                return h, True
-            lo, hi = (h, hi) if f < 0 else (lo, h)
-            slope = float(W @ v) + y * float(W @ (m - mm) ** 2)
-            new = h - f / slope if slope > 0 else np.nan
-            if not lo < new < hi:
-                new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
-                    h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
-            if abs(new - h) < 1e-15 * max(1.0, abs(h)):
-                return new, True
-            h = new
-        return h, False
+            return mm - target, float(W @ v) + y * float(W @ (m - mm) ** 2)
+
+        h0 = np.arctanh(min(self.p, 1 - 1e-12)) if guess is None else float(guess)
+        return _increasing_root(residual, h0, max(tol, 64 * np.finfo(float).eps * y))
 
 
 def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> ChainIndependent:
