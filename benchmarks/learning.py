@@ -77,14 +77,23 @@ def main(argv=None) -> int:
                    help="inter-layer coupling of the two-layer preset (3: a point that learns)")
     p.add_argument("--label-encoding", default=None, help="override the preset's bl encoding")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    add_epoch_options(p, "per-sample")
+    return run_with_blas_threads(p.parse_args(argv), _bench)
+
+
+def add_epoch_options(p, baseline: str) -> None:
+    """The options every seconds-per-epoch benchmark shares (this one and ``sparse.py``)."""
     p.add_argument("--baseline-seconds", type=nonneg_float, default=15.0,
-                   help="time budget of the per-sample baseline (0: skip it)")
-    p.add_argument("--eval", action="store_true", help="also time inference")
+                   help=f"time budget of the {baseline} baseline (0: skip it)")
+    p.add_argument("--eval", action="store_true", help="also time inference on the test set")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
     p.add_argument("--out", default=None, help="optional CSV file for the result")
-    args = p.parse_args(argv)
+
+
+def run_with_blas_threads(args, bench) -> int:
+    """``bench(args)`` with BLAS held at ``args.threads`` threads (0: the library default)."""
     with threadpool_limits(limits=None if args.threads <= 0 else args.threads, user_api="blas"):
-        return _bench(args)
+        return bench(args)
 
 
 def _bench(args) -> int:

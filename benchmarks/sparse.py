@@ -28,11 +28,11 @@ if __package__ in (None, ""):                      # run as a script: make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from benchmarks.learning import add_epoch_options, run_with_blas_threads
 from numerics.learning import datasets
 from numerics.learning.sparse import SparseConfig, SparseModel, train_step_reference
-from toolkit.cli import make_parser, nonneg_float, positive_int, run
+from toolkit.cli import make_parser, positive_int, run
 from toolkit.results import write_csv
 
 GOAL = 55.0                                         # seconds per epoch, issue 16
@@ -43,14 +43,8 @@ def main(argv=None) -> int:
     p.add_argument("--hidden", type=positive_int, default=2000, help="hidden width H")
     p.add_argument("--steps", type=positive_int, default=400, help="timed steps (batches of 16)")
     p.add_argument("--full", action="store_true", help="time a whole epoch (3750 steps)")
-    p.add_argument("--baseline-seconds", type=nonneg_float, default=15.0,
-                   help="time budget of the dense per-sample baseline (0: skip it)")
-    p.add_argument("--eval", action="store_true", help="also time inference on the test set")
-    p.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
-    p.add_argument("--out", default=None, help="optional CSV file for the result")
-    args = p.parse_args(argv)
-    with threadpool_limits(limits=None if args.threads <= 0 else args.threads, user_api="blas"):
-        return _bench(args)
+    add_epoch_options(p, "dense per-sample")
+    return run_with_blas_threads(p.parse_args(argv), _bench)
 
 
 def _bench(args) -> int:
