@@ -40,16 +40,15 @@ same step with dense masked float64 matrices, one sample at a time; the tests ho
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
-from dataclasses import fields as dc_fields
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from toolkit.checks import finite_scalar, integer
 
+from .baselines import _ConfigMixin
 from .model import StepStats, encode_feedback, pm1_labels
 
 __all__ = ["SparseConfig", "SparseModel", "train_step_reference"]
@@ -65,7 +64,7 @@ def _positive(name, v) -> float:
 
 
 @dataclass(frozen=True)
-class SparseConfig:
+class SparseConfig(_ConfigMixin):
     """Hyperparameters of the sparse network (defaults: darnax's MNIST tutorial 09).
 
     Sizes N, C, H; pattern densities density_in (W^in), density_J (J); scales lambda_in, lambda_int
@@ -134,17 +133,6 @@ class SparseConfig:
     @property
     def eta_J(self) -> float:
         return self.lr_J / math.sqrt(self.density_J)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d) -> SparseConfig:
-        names = {f.name for f in dc_fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown SparseConfig fields: {', '.join(sorted(unknown))}")
-        return cls(**d)
 
     def replace(self, **changes) -> SparseConfig:
         return SparseConfig.from_dict({**self.to_dict(), **changes})
@@ -304,9 +292,6 @@ class SparseModel:
             s, _ = self._relax(self._inputs(x[a:a + batch_size]), None, 0, self.config.T_eval)
             out[a:a + batch_size] = (self.W_out @ s).T
         return out
-
-    def to_json(self) -> str:
-        return json.dumps(self.config.to_dict(), sort_keys=True)
 
 
 def _mask(m: sp.csr_matrix) -> np.ndarray:
