@@ -603,12 +603,22 @@ class ChainDensest:
     seconds: float = 0.0
 
 
+def phi_spline(ys, phis) -> CubicSpline:
+    """The cubic spline (not-a-knot) of Φ through the integer-y values (ys, phis)."""
+    return CubicSpline(ys, phis, bc_type="not-a-knot")
+
+
+def spline_sigma(cs: CubicSpline, y: float) -> float:
+    """Σ_ext = Φ − yΦ' of the spline ``cs`` at y."""
+    return float(cs(y) - y * cs.derivative()(y))
+
+
 def _spline_root(ys, phis):
     """Cubic spline (not-a-knot) of Φ through (ys, phis); the first sign change of
     Σ_ext = Φ − yΦ' on [0, y_last], by Brent.
 
     Returns (y*, Φ'(y*), spline), or (None, None, spline) without a sign change."""
-    cs = CubicSpline(ys, phis, bc_type="not-a-knot")
+    cs = phi_spline(ys, phis)
     dcs = cs.derivative()
     sig = lambda t: float(cs(t) - t * dcs(t))
     grid = np.linspace(ys[0], ys[-1], 64 * int(ys[-1] - ys[0]) + 1)
@@ -761,7 +771,7 @@ def densest(d, J_D, lam, L=2, kappa=0.0, *, lam_right=None, y_max=24, extra=2, i
                             message=f"fewer than 4 consecutive integers y with a saddle{gap}",
                             seconds=secs)
     y_star, S, cs = _spline_root(ys, phis)
-    sig_lo = float(cs(ys[0]) - ys[0] * cs.derivative()(ys[0]))
+    sig_lo = spline_sigma(cs, ys[0])
     if y_star is None and sig_lo < 0:
         return ChainDensest(**base, y_star=np.nan, internal_entropy=np.nan,
                             internal_entropy_column=np.nan, frozen=False, converged=False,

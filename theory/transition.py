@@ -378,12 +378,11 @@ F_START_D = 0.1
 def _chain_sigma_lo(c):
     """Σ_ext per neuron at the lowest integer y of the chain's centred block (spline, as
     :func:`theory.chain_large_deviation.densest` does), over that y."""
-    from scipy.interpolate import CubicSpline
+    from .chain_large_deviation import phi_spline, spline_sigma
     if len(c.ys) < 4:
         return np.nan
-    cs = CubicSpline(c.ys, c.phis, bc_type="not-a-knot")
     y0 = c.ys[0]
-    return float(cs(y0) - y0 * cs.derivative()(y0)) / c.L / y0
+    return spline_sigma(phi_spline(c.ys, c.phis), y0) / c.L / y0
 
 
 def _chain_centred(J_D, lam, kappa, d_grid, **kw):
