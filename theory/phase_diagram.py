@@ -71,66 +71,76 @@ def _local(args) -> list[dict]:
     return rows
 
 
-#: Accuracy presets of the transition layer: d-grid of the densest-cluster curves and root
-#: tolerances. "quick" (the default: J_c and the λ_c line, 185 CPU-seconds) stops at d = 0.03, so
-#: it cannot see the small-d end of the branches (its roots sit 0.002–0.03 below the others; the
-#: grid part of the error bars measures one step of that, docs/theory_small_d.md); "coarse" (about
-#: 10 minutes) resolves the branch end to ±0.002 in d; "fine" is the grid of
-#: :data:`theory.transition.D_GRID` (±0.0005), used for the core-model number in README.
+#: Accuracy presets of the transition layer: d-grid of the densest-cluster curves, root tolerances
+#: and the brackets of the roots around the nominal line (:func:`line_bracket`, offsets from the
+#: guess; a root outside its bracket is searched on the full one). "quick" (the default: J_c and
+#: the λ_c line, about 75 CPU-seconds) stops at d = 0.03, so it cannot see the small-d end of the
+#: branches (its roots sit 0.002–0.03 below the others; the grid part of the error bars measures
+#: one step of that, docs/theory_small_d.md); its brackets are one tolerance wide around its own
+#: measured line (two evaluations per root). "coarse" (about 10 minutes) resolves the branch end
+#: to ±0.002 in d; "fine" is the grid of :data:`theory.transition.D_GRID` (±0.0005), used for the
+#: core-model number in README.
 TRANSITION_PRESETS = {
     "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
-                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved"),
-    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved"),
+                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved",
+                   bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
+    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved",
+                 bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
     "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
-                  criterion="resolved"),
+                  criterion="resolved", bracket_J=(-2.5e-3, 2.5e-3), bracket_lam=(-0.015, 0.015)),
     # through the fold (theory.fold) on theory.transition.D_GRID_CENTRED: gaps count as OGP. Hours:
     # one core evaluation takes minutes (the fold is located at every d), one chain evaluation
     # tens of minutes (integer y down to d = 0.002)
-    "centred": dict(d_grid=None, xtol_J=1e-3, xtol_lam=1e-2, criterion="centred"),
+    "centred": dict(d_grid=None, xtol_J=1e-3, xtol_lam=1e-2, criterion="centred",
+                    bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
 }
+#: the full brackets, searched when a root is not inside its bracket around the nominal line
+FULL_BRACKET = {"J_D": (0.03, 0.1), "lam": (0.02, 0.6)}
 
 
 #: the λ_c line: ``--transition-line`` values of J_D evenly from 0 to this (below J_c ≈ 0.058 of
 #: every preset); with the anchor (J_c, 0) the line has one point more
 LINE_J_D_MAX = 0.048
 LINE_POINTS = 7
-#: the ends of the line as measured by the quick preset (J_c, λ_c(0)); used only to bracket the
-#: roots (:func:`line_guess`), a root outside its bracket is searched on the full one
-NOMINAL_ENDS = (0.0576, 0.401)
+#: the quick preset's J_c and λ_c at J_D = 0, 0.008, …, 0.048 (``python -m theory.phase_diagram
+#: --layers transition``, secant roots; docs/theory_small_d.md). Used only to bracket the roots
+NOMINAL_J_C = 0.0573
+NOMINAL_LINE = (0.4069, 0.3823, 0.3547, 0.3231, 0.2859, 0.2400, 0.1785)
 
 
-def line_guess(J_D, J_c=NOMINAL_ENDS[0], lam0=NOMINAL_ENDS[1]):
-    """A guess of λ_c(J_D), λ_c(0)·√(1 − J_D/J_c): the criterion is even in λ (flipping one layer
-    maps λ → −λ), so near J_c λ_c² is linear in J_D (measured, quick preset: 0.152 against
-    λ_c(0.0494) = 0.167). Used only to bracket the root."""
-    return float(lam0 * np.sqrt(max(1.0 - J_D / J_c, 0.0)))
+def line_guess(J_D):
+    """A guess of λ_c(J_D): λ_c² interpolated linearly in J_D through :data:`NOMINAL_LINE` and
+    (J_c, 0) (the criterion is even in λ — flipping one layer maps λ → −λ — so near J_c λ_c² is
+    linear in J_D), 0 beyond J_c, λ_c(0) below 0. Used only to bracket the roots."""
+    jd = np.r_[np.linspace(0.0, LINE_J_D_MAX, len(NOMINAL_LINE)), NOMINAL_J_C]
+    lam2 = np.r_[np.square(NOMINAL_LINE), 0.0]
+    return float(np.sqrt(np.interp(J_D, jd, lam2)))
 
 
-def line_bracket(J_D):
-    """(guess − 0.02, guess + 0.05), inside (0.005, 0.65): the guess runs 0.01–0.015 low."""
+def line_bracket(J_D, offsets=(-0.02, 0.05)):
+    """(guess + offsets[0], guess + offsets[1]) around :func:`line_guess`, inside (0.005, 0.65)."""
     g = line_guess(J_D)
-    return (max(g - 0.02, 0.005), min(g + 0.05, 0.65))
+    return (max(g + offsets[0], 0.005), min(g + offsets[1], 0.65))
 
 
 def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> dict:
     """One root search of the transition layer (a :func:`toolkit.sweep.run_sweep` task; the
-    search is deterministic, ``seed`` is unused). ``bracket`` (λ only): tried first; if g has no
-    sign change on it, the default bracket (0.02, 0.6) is searched (the evaluations are cached)."""
+    search is deterministic, ``seed`` is unused). ``bracket`` is tried first; if the criterion
+    has no sign change on it, the full bracket (:data:`FULL_BRACKET`) is searched (the
+    evaluations are cached)."""
     from . import transition
     pre = TRANSITION_PRESETS[quality]
     kw = dict(d_grid=pre["d_grid"], cache_dir=cache, criterion=pre["criterion"])
     if which == "J_D":
-        c = transition.critical_JD(0.0, 1, kappa, bracket=(0.03, 0.1), xtol=pre["xtol_J"], **kw)
-        L, jd, lam = 1, c.value, 0.0
+        def search(b):
+            return transition.critical_JD(0.0, 1, kappa, bracket=b, xtol=pre["xtol_J"], **kw)
     else:
-        c = None
-        if bracket is not None:
-            c = transition.critical_lambda(J_D, 2, kappa, bracket=tuple(bracket),
-                                           xtol=pre["xtol_lam"], **kw)
-        if c is None or not c.converged:
-            c = transition.critical_lambda(J_D, 2, kappa, bracket=(0.02, 0.6),
-                                           xtol=pre["xtol_lam"], **kw)
-        L, jd, lam = 2, J_D, c.value
+        def search(b):
+            return transition.critical_lambda(J_D, 2, kappa, bracket=b, xtol=pre["xtol_lam"], **kw)
+    c = search(tuple(bracket)) if bracket is not None else None
+    if c is None or not c.converged:
+        c = search(FULL_BRACKET[which])
+    L, jd, lam = (1, c.value, 0.0) if which == "J_D" else (2, J_D, c.value)
     return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
                 tol_uncertainty=c.tol_uncertainty, grid_uncertainty=c.grid_uncertainty,
                 approx_uncertainty=c.approx_uncertainty,
@@ -144,7 +154,7 @@ def _transition(args) -> list[dict]:
 
     The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
     ``--workers``, ``--scheduler``: J_c, and λ_c at ``--transition-line`` values of J_D from 0 to
-    :data:`LINE_J_D_MAX` (brackets from :func:`line_bracket`) and at the extra
+    :data:`LINE_J_D_MAX` (brackets from :func:`line_bracket`, κ = 0 only) and at the extra
     ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
     so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored under
     ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
@@ -160,9 +170,12 @@ def _transition(args) -> list[dict]:
         return Task(key, dict(which=which, J_D=J_D, bracket=bracket, **common))
 
     n = args.transition_line
+    pre = TRANSITION_PRESETS[args.transition_quality]
     line = [round(float(j), 6) for j in np.linspace(0, LINE_J_D_MAX, n)] if n else []
-    tasks = [task("J_D", np.nan)] if args.transition_core or n else []
-    tasks += [task("lam", j, line_bracket(j)) for j in line]
+    jc = tuple(NOMINAL_J_C + b for b in pre["bracket_J"]) if args.kappa == 0 else None
+    tasks = [task("J_D", np.nan, jc)] if args.transition_core or n else []
+    tasks += [task("lam", j, line_bracket(j, pre["bracket_lam"]) if args.kappa == 0 else None)
+              for j in line]
     tasks += [task("lam", float(j)) for j in args.transition_J_D if round(float(j), 6) not in line]
     with executor_from_args(args) as ex:
         res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,

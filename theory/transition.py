@@ -440,8 +440,11 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
 class Critical:
     """A critical coupling with its uncertainty (``value ± uncertainty``) and the search record.
 
-    ``uncertainty`` = root tolerance + the d-grid term |Δg|/g′ + the interpolation term |δg|/g′,
-    where Δg is the change of g = min_d S_I^max at the root when the d-grid is refined
+    ``value`` is the secant root inside the final bracket of the search (:func:`final_bracket`).
+    ``uncertainty`` = root bracket term (the distance from the value to the farther end of that
+    bracket, at most the search tolerance ``xtol``) + the d-grid term |Δg|/g′ + the
+    interpolation term |δg|/g′, where Δg is the change of g = min_d S_I^max at the root when the
+    d-grid is refined
     (:func:`refined_grid`: midpoints added and one step below its end), δg the interpolation uncertainty of S_I^max at the minimum (integer-y spline of the
     chain; 0 for the continuous-y core) and g′ the slope of g across the final bracket; the three
     are also given separately.
@@ -456,7 +459,7 @@ class Critical:
     grid_shift: float
     converged: bool
     message: str = ""
-    #: the three parts of ``uncertainty`` (their sum): root tolerance; d-grid refinement |Δg|/g′;
+    #: the three parts of ``uncertainty`` (their sum): root bracket; d-grid refinement |Δg|/g′;
     #: interpolation of S_I^max in y at the minimum (chain: spline vs quartic), |δg|/g′
     tol_uncertainty: float = np.nan
     grid_uncertainty: float = np.nan
@@ -508,7 +511,10 @@ def refined_grid(d_grid):
 
 
 def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
-    """Root of g(x) = branch minimum at x, increasing in x, by Brent on the bracket."""
+    """Root of g(x) = branch minimum at x, increasing in x: Brent on the bracket to ``xtol``,
+    then the secant root in the closest evaluated sign change (:func:`final_bracket`). The grid
+    term compares g on :func:`refined_grid` at that root with the secant (zero there), so it also
+    holds the secant's own error (second order in the bracket): an upper estimate."""
     from scipy.optimize import brentq
     d_grid = D_GRID if d_grid is None else np.asarray(d_grid, float)
     evals = {}
@@ -525,22 +531,38 @@ def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
         return Critical(parameter, np.nan, np.nan, fixed, (lo, hi), list(evals.values()), np.nan,
                         False, f"no sign change of min S_I^max on {parameter} ∈ [{lo}, {hi}]: "
                         f"{glo:+.3g} .. {ghi:+.3g}")
-    x = brentq(g, lo, hi, xtol=xtol)
-    xs = np.array(sorted(evals))
-    below, above = xs[xs <= x].max(), xs[xs >= x].min()
-    if above == below:
-        above = xs[xs > x].min() if np.any(xs > x) else hi
+    near = brentq(g, lo, hi, xtol=xtol)
+    below, above, x, tol = final_bracket({v: e.value for v, e in evals.items()}, near)
     slope = (g(above) - g(below)) / (above - below)
     fine = refined_grid(d_grid)
-    shift = g_at(x, fine).value - g(x)
+    shift = g_at(x, fine).value - (g(x) if x in evals else g(below) + slope * (x - below))
     near = evals[min(evals, key=lambda v: abs(v - x))]
     approx = float(getattr(near, "value_uncertainty", 0.0)) / abs(slope)
     grid = abs(shift) / abs(slope)
-    unc = xtol + grid + approx
+    unc = tol + grid + approx
     return Critical(parameter, float(x), float(unc), fixed, (lo, hi),
                     sorted(evals.values(), key=lambda e: getattr(e, parameter)), float(shift),
                     True, CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION),
-                    float(xtol), float(grid), approx)
+                    float(tol), float(grid), approx)
+
+
+def final_bracket(values, near):
+    """(below, above, x, tol) from evaluations {x: g(x)} of an increasing g with g < 0 at the
+    lowest and g > 0 at the highest x: the adjacent evaluated pair with g(below) < 0 < g(above)
+    (the one closest to ``near``, Brent's answer, should g not be monotone) and the secant root x
+    between them. The root lies in [below, above], so tol = max(x − below, above − x) bounds the
+    error of x. An evaluated exact zero is the root itself (tol = 0), between its neighbours."""
+    xs = np.array(sorted(values))
+    gs = np.array([values[v] for v in xs])
+    zero = np.flatnonzero(gs == 0)
+    if zero.size:
+        k = zero[np.argmin(np.abs(xs[zero] - near))]
+        return float(xs[k - 1]), float(xs[k + 1]), float(xs[k]), 0.0
+    pairs = np.flatnonzero((gs[:-1] < 0) & (gs[1:] > 0))
+    k = pairs[np.argmin(np.abs(xs[pairs] - near))]
+    below, above, gb, ga = xs[k], xs[k + 1], gs[k], gs[k + 1]
+    x = below - gb * (above - below) / (ga - gb)
+    return float(below), float(above), float(x), float(max(x - below, above - x))
 
 
 def critical_JD(lam=0.0, L=1, kappa=0.0, *, bracket=(0.04, 0.08), xtol=5e-4, d_grid=None,
