@@ -100,3 +100,41 @@ def test_validation_annealed_quick(tmp_path):
 def test_validation_refuses_too_many_spins(tmp_path):
     res = _cmd("validation.annealed", "--out", str(tmp_path), "--N", "31")
     assert res.returncode == 2 and "spins" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def _actions(parser):
+    import argparse
+    for a in parser._actions:
+        yield a
+        if isinstance(a, argparse._SubParsersAction):
+            for sub in a.choices.values():
+                yield from _actions(sub)
+
+
+def test_help_states_one_default_per_option_and_none_for_flags():
+    # issue 16: "(default 100) (default: None)" and "--no-x (default: True)" read wrongly
+    from numerics import accessibility
+    from numerics.learning import datasets, train
+    from numerics.learning.experiments import cli
+    from theory import phase_diagram
+    from toolkit.cli import HelpFormatter
+    from validation import annealed, clusters, report
+    parsers = [accessibility.build_parser(), datasets._parser(), cli._parser(), train._parser(),
+               phase_diagram.build_parser(), report.build_parser(), annealed.build_parser(),
+               clusters.build_parser()]
+    seen = 0
+    for p in parsers:
+        fmt = HelpFormatter(p.prog)
+        for a in _actions(p):
+            if not a.option_strings or a.help is None:
+                continue
+            text = fmt._expand_help(a).lower()
+            seen += 1
+            assert text.count("default") <= 1, (p.prog, a.option_strings, text)
+            assert "default: none" not in text, (p.prog, a.option_strings, text)
+            if a.nargs == 0:
+                assert "(default: true)" not in text and "(default: false)" not in text
+    assert seen > 100
+    flag = next(a for a in phase_diagram.build_parser()._actions
+                if "--no-transition-core" in a.option_strings)
+    assert "default" not in HelpFormatter("x")._expand_help(flag).lower()

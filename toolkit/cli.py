@@ -42,11 +42,13 @@ class ArgumentParser(argparse.ArgumentParser):
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Adds "(default: X)" to an option's help only when the help does not state its default itself
-    and there is one to state (not None, not a flag's False): one default per option, never two."""
+    and there is one to state (not None, not a flag: "--no-x (default: True)" reads as if the flag
+    were on by default): one default per option, never two."""
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+        if ("default" in text.lower() or action.default in (None, argparse.SUPPRESS)
+                or action.nargs == 0):
             return text
         return super()._get_help_string(action)
 
