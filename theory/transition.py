@@ -531,8 +531,8 @@ def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
         return Critical(parameter, np.nan, np.nan, fixed, (lo, hi), list(evals.values()), np.nan,
                         False, f"no sign change of min S_I^max on {parameter} ∈ [{lo}, {hi}]: "
                         f"{glo:+.3g} .. {ghi:+.3g}")
-    near = brentq(g, lo, hi, xtol=xtol)
-    below, above, x, tol = final_bracket({v: e.value for v, e in evals.items()}, near)
+    x_brent = brentq(g, lo, hi, xtol=xtol)
+    below, above, x, tol = final_bracket({v: e.value for v, e in evals.items()}, x_brent)
     slope = (g(above) - g(below)) / (above - below)
     fine = refined_grid(d_grid)
     shift = g_at(x, fine).value - (g(x) if x in evals else g(below) + slope * (x - below))
