@@ -377,7 +377,8 @@ F_START_D = 0.1
 
 def _chain_sigma_lo(c):
     """Σ_ext per neuron at the lowest integer y of the chain's centred block (spline, as
-    :func:`theory.chain_large_deviation.densest` does), over that y."""
+    :func:`theory.chain_large_deviation.densest` does), over that y: a lower bound on Σ_f/y_f, the
+    gap margin when the fold between the integers is not found (:func:`_chain_fold`)."""
     from .chain_large_deviation import phi_spline, spline_sigma
     if len(c.ys) < 4:
         return np.nan
@@ -385,20 +386,48 @@ def _chain_sigma_lo(c):
     return spline_sigma(phi_spline(c.ys, c.phis), y0) / c.L / y0
 
 
+def _chain_fold(c, J_D, lam, kappa):
+    """The chain's fold and the crossing between it and the first integer y of the centred block
+    (:func:`theory.chain_fold.centred_point`, continuous in y at fixed t), or None when that block
+    starts at y ≤ 2 (no fold above y = 2) or the fold is not found."""
+    from .chain_fold import centred_point
+    if c.ys.size == 0 or c.ys[0] < 3:
+        return None
+    return centred_point(c.d, J_D, lam, c.L, kappa, c.results[int(c.ys[0])])
+
+
+def _chain_row(c, J_D, lam, kappa):
+    """(status, margin, S_I^max, Σ_f/y_f, y*) per neuron at one distance of the chain.
+
+    The integer-y spline decides above the first integer y of the centred block; between the fold
+    and that integer :func:`_chain_fold` does: Σ_ext(⌈y_f⌉) < 0 with Σ_f ≥ 0 is a crossing in
+    (y_f, ⌈y_f⌉), not a gap. The fold term Σ_f/y_f is given wherever the fold lies above y = 2, as
+    for the core (``centred_minimum`` then takes min(S_I^max, Σ_f/y_f))."""
+    nan = np.nan
+    if c.converged and not c.frozen:
+        return BOUND, c.internal_entropy, c.internal_entropy, nan, c.y_star
+    below = not c.converged and "below its fold" in c.message
+    if not (c.converged or below):
+        return FAILED, nan, c.internal_entropy, nan, c.y_star
+    cp = _chain_fold(c, J_D, lam, kappa)
+    fm = cp.fold.external_entropy / cp.fold.y / c.L if cp is not None else nan
+    if c.converged:
+        return CROSSING, c.internal_entropy, c.internal_entropy, fm, c.y_star
+    if cp is None:  # fold not found: the integer-y bound (gaps over-reported)
+        m = _chain_sigma_lo(c)
+        return GAP, m, nan, m, nan
+    if cp.crossing is None:
+        return GAP, fm, nan, fm, nan
+    S = cp.crossing.internal_entropy / c.L
+    return CROSSING, S, S, fm, cp.crossing.y
+
+
 def _chain_centred(J_D, lam, kappa, d_grid, **kw):
     from . import chain_large_deviation as CLD
     rows, init = [], None
     for d in sorted(np.asarray(d_grid, float), reverse=True):
         c = CLD.densest(float(d), J_D, lam, 2, kappa, init=init, **kw)
-        if c.converged and c.frozen:
-            st, m = CROSSING, c.internal_entropy
-        elif c.converged:
-            st, m = BOUND, c.internal_entropy
-        elif "below its fold" in c.message:
-            st, m = GAP, _chain_sigma_lo(c)
-        else:
-            st, m = FAILED, np.nan
-        rows.append((float(d), st, m, c.internal_entropy, m if st == GAP else np.nan, c.y_star))
+        rows.append((float(d),) + _chain_row(c, J_D, lam, kappa))
         good = {y: v for y, v in c.results.items() if v.converged}
         init = good or init
     return rows
