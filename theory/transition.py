@@ -23,7 +23,8 @@ minimum over the resolved branch. Near the transition that minimum sits at the b
 criterion ("resolved") gives lower bounds. :func:`centred_minimum` (criterion "centred", the default
 of :func:`critical_JD` and :func:`critical_lambda`) follows the centred branch through the fold
 (:mod:`theory.fold`) and counts a distance without a centred Σ_ext = 0 crossing (a gap) as OGP:
-J_c = 0.0660 ± 0.002 there against 0.0601 ± 0.0006 resolved (docs/theory_small_d.md).
+J_c = 0.0673 ± 0.0008 there (chain at λ = 0 and core agree) against 0.0601 ± 0.0006 resolved
+(docs/theory_small_d.md).
 
 Σ_ext(d, y) decreases in y (Φ is convex in y) from Σ_ext(d, 0) = S_a, so y* is found by bracketing
 in ln y and Brent, with warm starts. If Σ_ext stays positive up to ``y_max`` the result is flagged
@@ -333,9 +334,9 @@ class CentredMinimum:
     At each d: ``status`` "crossing" (Σ_ext = 0 on the centred branch; ``internal_entropy`` =
     S_I^max), "gap" (Σ_ext < 0 on the whole centred branch: no centred cluster at d), "lower_bound"
     (chain: Σ_ext > 0 up to the largest y tried; S_I^max ≥ the value) or "failed". ``margin``:
-    S_I^max for a crossing, and the fold term Σ_f/y_f (core: at every d with a fold; chain: Σ_ext at
-    the lowest integer y of the centred branch over that y, for a gap). ``value`` = min over d of
-    the margins: RM iff > 0.
+    S_I^max for a crossing, and the fold term Σ_f/y_f at every d with a fold (chain: a fold above
+    y = 2, located at fixed t by :mod:`theory.chain_fold`) for a gap. ``value`` = min over d of
+    min(S_I^max, Σ_f/y_f): RM iff > 0.
     """
 
     J_D: float
@@ -439,10 +440,11 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
 
     Core (L = 1, λ = 0): :func:`theory.fold.centred_curve` with the fold located at every d, so the
     minimum is min(S_I^max, Σ_f/y_f) over d — continuous in J_D. Chain (L = 2): the integer-y solver
-    of :mod:`theory.chain_large_deviation`, continued through gaps; a gap is detected at integer
-    resolution (Σ_ext < 0 at the lowest integer y of the centred branch, which is ≤ Σ_f: gaps are
-    over-reported, so λ_c is biased up; not yet calibrated against the core at λ = 0, where the
-    chain must give J_c = 0.0660 ± 0.002 too: docs/theory_small_d.md).
+    of :mod:`theory.chain_large_deviation`, continued through gaps, and between the fold and the
+    first integer y of the centred block :mod:`theory.chain_fold` (fixed t, regular in y), which
+    gives Σ_f and a crossing there (:func:`_chain_row`). At λ = 0 it reproduces the core d by d
+    (status; margins to < 1e-5) and J_c; the integer-y test alone (Σ_ext < 0 at ⌈y_f⌉) reported
+    gaps where the core crosses: J_c 0.0731 instead of 0.0673 (docs/theory_small_d.md).
     Failed points are skipped (they are listed in ``status``)."""
     d_grid = D_GRID_CENTRED if d_grid is None else np.asarray(d_grid, float)
     J_D, lam, L = float(J_D), float(lam), int(L)
