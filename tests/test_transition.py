@@ -270,7 +270,7 @@ def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
 @pytest.mark.slow
 def test_centred_criterion_on_both_sides_of_its_J_c():
     # through the fold (5 min): J_D = 0.06 has gaps at d = 0.014 … 0.005 (g = −1.83e-3 at 0.011),
-    # J_D = 0.07 none (g = +7.7e-4); J_c(centred) = 0.0660 ± 0.002 (docs/theory_small_d.md)
+    # J_D = 0.07 none (g = +7.7e-4); J_c(centred) = 0.0673 ± 0.0008 (docs/theory_small_d.md)
     grid = np.array([0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005])
     lo, hi = T.centred_minimum(0.06, d_grid=grid), T.centred_minimum(0.07, d_grid=grid)
     assert lo.gap and lo.value < -1e-3 and list(lo.status[3:]) == [T.GAP] * 4
