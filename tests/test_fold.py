@@ -113,3 +113,21 @@ def test_centred_curve_from_an_explicit_start_keeps_the_input_order(crossing_012
     assert cs[1].internal_entropy == pytest.approx(ref.internal_entropy, abs=1e-10)
     # S_I^max falls towards the gap of J_D = 0.06 below (it is positive here, J_D = 0.07 > J_c)
     assert 0 < cs[0].internal_entropy < cs[1].internal_entropy
+
+
+#: the centred crossing at J_D = 0.067, d = 0.011 (p̂, q̂1, y, t), from which centred_curve steps to
+#: d = 0.008
+START_067 = F.TSaddle(0.011, 4.6958, 0.067, 0.0, "constrained", np.nan, np.nan, np.nan,
+                      p_hat=0.2746, q1=np.nan, q1_hat=0.2750, converged=True, iterations=0,
+                      t=0.4953)
+
+
+def test_a_march_step_over_the_fold_is_not_a_crossing():
+    # from t = 0.495 one march step lands past the fold (t_f ≈ 0.62) on the partner branch, with
+    # y below the previous point and Σ_ext > 0; Brent then found a partner "crossing" (t* = 0.637,
+    # fold not found: fold term +inf), which set the core's J_c to 0.0660 instead of 0.0673.
+    # The centred branch has Σ_f < 0 here: a gap, as the chain's criterion at λ = 0 finds
+    # (margin −8e-5 at J_D = 0.067, tests/test_transition.py). 5 s.
+    r = F.centred(0.008, 0.067, init=START_067, with_fold=True)
+    assert r.status == "gap" and r.fold.exists
+    assert r.fold.t < 0.63 and r.fold_margin == pytest.approx(-7.93e-5, abs=5e-6)

@@ -221,6 +221,30 @@ def test_chain_criterion_changes_sign_at_the_core_J_c_at_zero_coupling():
     assert T.branch_minimum(jc + dj, 0.0, 2, d_grid=QUICK).value > 0
 
 
+#: the core's centred criterion on G = [0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005]
+#: (T.centred_minimum(J_D, d_grid=G), 45–60 s): (J_D, d, status, S_I^max or nan, Σ_f/y_f)
+CORE_CENTRED = [(0.07, 0.011, T.CROSSING, 3.0718e-3, 1.9902e-3),
+                (0.066, 0.008, T.GAP, np.nan, -3.3725e-4)]
+
+
+@pytest.mark.parametrize("J_D, d, status, S, fold", CORE_CENTRED)
+def test_chain_centred_criterion_at_zero_coupling_is_the_cores(J_D, d, status, S, fold):
+    # λ = 0: two independent cores, so the chain's centred criterion (integer y; between the fold
+    # and the first integer y by theory.chain_fold, at fixed t) must give the core's status and
+    # margins per neuron. The integer-y gap test alone (Σ_ext < 0 at ⌈y_f⌉) gave a gap at both
+    # points, with margins −4.03e-4 and −7.09e-4, and J_c = 0.0731 instead of 0.0660.
+    # Measured: |ΔS| = 2e-7, |ΔΣ_f/y_f| = 7e-6 and 3e-6; 8–10 s each.
+    m = T.centred_minimum(J_D, 0.0, 2, d_grid=[0.014, d])
+    k = int(np.flatnonzero(np.isclose(m.d, d))[0])
+    assert m.status[k] == status
+    assert m.fold_margin[k] == pytest.approx(fold, abs=2e-5)
+    if status == T.CROSSING:
+        assert m.internal_entropy[k] == pytest.approx(S, abs=2e-5)
+        assert m.margin[k] == m.internal_entropy[k] and m.value > 0
+    else:
+        assert m.margin[k] == m.fold_margin[k] and m.value == m.margin[k] < 0
+
+
 @pytest.mark.slow
 def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
     # python -m theory.phase_diagram --layers transition (quick preset, 1 min): λ_c at ≥ 7 values
@@ -246,7 +270,7 @@ def test_the_lambda_c_line_is_monotone_and_ends_at_J_c(tmp_path):
 @pytest.mark.slow
 def test_centred_criterion_on_both_sides_of_its_J_c():
     # through the fold (5 min): J_D = 0.06 has gaps at d = 0.014 … 0.005 (g = −1.83e-3 at 0.011),
-    # J_D = 0.07 none (g = +7.7e-4); J_c(centred) = 0.0660 ± 0.002 (docs/theory_small_d.md)
+    # J_D = 0.07 none (g = +7.7e-4); J_c(centred) = 0.0673 ± 0.0008 (docs/theory_small_d.md)
     grid = np.array([0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005])
     lo, hi = T.centred_minimum(0.06, d_grid=grid), T.centred_minimum(0.07, d_grid=grid)
     assert lo.gap and lo.value < -1e-3 and list(lo.status[3:]) == [T.GAP] * 4

@@ -631,45 +631,65 @@ def _spline_root(ys, phis):
     return y_star, float(dcs(y_star)), cs
 
 
+def reduced(d, y, q1, jt, lam_left, lam_right, L, *, p_hat, q1_hat, reference="constrained",
+            step=0.5) -> dict:
+    """Φ_red(q1) = extr_{p̂, q̂1} Φ at fixed integer y ≥ 2 and fixed per-layer q1 (q̂1_ℓ from
+    ⟨M_ℓ²⟩_π = y + y(y−1) q1_ℓ, a polished L-dimensional root from ``q1_hat``; p̂ from its inner
+    root from ``p_hat``), with its gradient (envelope over p̂, q̂1)
+
+      ∂Φ_red/∂q1_ℓ = ⟨∂_{q1_ℓ} ln I_ℓ⟩_π − y(y−1) q̂1_ℓ/2,
+
+    zero at a saddle. Returns {"phi", "slope" (per layer), "p_hat", "q1_hat"}; raises RuntimeError
+    without a q̂1 root."""
+    from scipy.optimize import root
+
+    p = 1 - 2 * d
+    q = np.broadcast_to(np.asarray(q1, float), (L,))
+    state = {"p_hat": np.broadcast_to(np.asarray(p_hat, float), (L,)).copy()}
+
+    def site(qh):
+        return ChainSite(p, jt, lam_left, lam_right, L, q, qh, y, reference=reference, step=step)
+
+    def eq(qh):
+        sv = site(qh)
+        state["p_hat"] = sv.solve_p_hat(state["p_hat"])
+        return (sv.averages(state["p_hat"])["M2"] - y) / (y * (y - 1)) - q
+
+    guess = np.broadcast_to(np.asarray(q1_hat, float), (L,))
+    sol = root(eq, guess, method="hybr", options={"xtol": 1e-13})
+    if np.max(np.abs(eq(sol.x))) > 1e-10:  # judged by the residual, not hybr's xtol
+        raise RuntimeError(f"no q̂1 root at q1 = {q}: {sol.message}")
+    av = site(sol.x).averages(state["p_hat"])
+    return {"phi": _phi(p, y, state["p_hat"], q, sol.x, av["G"]),
+            "slope": av["dq"] - y * (y - 1) * sol.x / 2, "p_hat": state["p_hat"],
+            "q1_hat": np.asarray(sol.x, float)}
+
+
 def q1_curvature(r: ChainLDResult, rel=0.01, step=0.5) -> float:
-    """Curvature of the reduced free entropy Φ_red(q1) = extr_{p̂, q̂1} Φ at the saddle ``r``, along
-    the uniform shift q1_ℓ → q1_ℓ + δ of every layer: [Φ_red(q1 + δ) + Φ_red(q1 − δ) − 2Φ]/δ², with
-    δ = ``rel``·min(1 − q1, q1 − p²) (at fixed q1 the q̂1_ℓ solve their q1-equations, a polished
-    L-dimensional root, with the inner p̂ root).
+    """Curvature of the reduced free entropy Φ_red(q1) = extr_{p̂, q̂1} Φ (:func:`reduced`) at the
+    saddle ``r``, along the uniform shift q1_ℓ → q1_ℓ + δ of every layer:
+    [Φ_red(q1 + δ) + Φ_red(q1 − δ) − 2Φ]/δ², with δ = ``rel``·min(1 − q1, q1 − p²).
 
     For y > 1 the q1 terms carry the positive multiplicity y(y−1)/2, so the physical RS saddle is a
     local *maximum* of Φ_red (negative curvature). Near the fold that ends the q1 < 1 branch a
     partner saddle appears at larger q1 (a local minimum, positive curvature), beyond which Φ_red
     rises towards its q1 → 1 end; the damped iteration can converge to either.
     """
-    from scipy.optimize import root
-
     y, L, p = int(r.y), r.L, 1 - 2 * r.d
     if y < 2 or not r.converged:
         raise ValueError("q1_curvature needs a converged saddle with y >= 2")
-    jt = r.J_D - r.kappa
     q1 = np.asarray(r.q1, float)
     delta = rel * min(np.min(1 - q1), np.min(q1 - p * p))
 
-    def reduced(q):
-        state = {"p_hat": np.asarray(r.p_hat, float)}
+    def phi_red(q):
+        try:
+            return reduced(r.d, y, q, r.J_D - r.kappa, r.lam_left, r.lam_right, L,
+                           p_hat=r.p_hat, q1_hat=r.q1_hat, reference=r.reference,
+                           step=step)["phi"]
+        except RuntimeError as exc:
+            raise RuntimeError(f"q1_curvature: {exc}") from exc
 
-        def site(qh):
-            return ChainSite(p, jt, r.lam_left, r.lam_right, L, q, qh, y, reference=r.reference,
-                             step=step)
-
-        def eq(qh):
-            sv = site(qh)
-            state["p_hat"] = sv.solve_p_hat(state["p_hat"])
-            return (sv.averages(state["p_hat"])["M2"] - y) / (y * (y - 1)) - q
-
-        sol = root(eq, np.asarray(r.q1_hat, float), method="hybr", options={"xtol": 1e-13})
-        if np.max(np.abs(eq(sol.x))) > 1e-10:  # judged by the residual, not hybr's xtol
-            raise RuntimeError(f"q1_curvature: no q̂1 root at q1 = {q}: {sol.message}")
-        sv = site(sol.x)
-        return _phi(p, y, state["p_hat"], q, sol.x, sv.averages(state["p_hat"])["G"])
-
-    return float((reduced(q1 + delta) + reduced(q1 - delta) - 2 * r.phi) / delta ** 2)
+    return float((phi_red(q1 + delta) + phi_red(q1 - delta) - 2 * r.phi) / delta ** 2)
 
 
 def _best_saddle(d, y, J_D, lam, L, kappa, starts, kw):

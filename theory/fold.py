@@ -254,6 +254,28 @@ class Centred:
         return np.nan
 
 
+def _past_fold(r: TSaddle, J_D, kappa, step, h=0.01) -> bool:
+    """r lies on the partner branch (beyond the fold): y grows with t there (dy/dt > 0), while on
+    the centred branch y falls with t. Judged against the saddle at logit t − ``h``."""
+    b = solve_at(r.d, _expit(_logit(r.t) - h), J_D, kappa, init=r, step=step)
+    return bool(b.converged and r.y > b.y)
+
+
+def _fold_bracket(d, J_D, kappa, back, du, step, last):
+    """The fold located from ``back`` (a centred saddle with Σ_ext < 0): a :class:`Centred` gap
+    (Σ_f < 0) or failure (continued from ``last``), or the bracket (back, fold saddle) of the
+    centred crossing (Σ_f ≥ 0)."""
+    f = fold(d, J_D, kappa, start=back, du=du / 4, step=step)
+    if not f.exists:
+        return Centred(d, float(J_D), "failed", fold=f, last=last,
+                       message=f"Σ_ext < 0 and no fold found: {f.message}"), None
+    if f.external_entropy < 0:
+        return Centred(d, float(J_D), "gap", fold=f, last=last,
+                       message=f"Σ_ext < 0 on the whole centred branch (Σ_f = "
+                               f"{f.external_entropy:.3g} at y_f = {f.y:.4g})"), None
+    return back, f.saddle
+
+
 def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8, with_fold=False
             ) -> Centred:
     """y*(d) on the centred branch with Σ_ext(d, y*) = 0, or a gap (module docstring).
@@ -287,22 +309,18 @@ def centred(d, J_D, kappa=0.0, *, init, du=0.2, step=0.5, xtol=1e-8, with_fold=F
         if last.external_entropy >= 0 and not turned:
             lo_r, hi_r = pts[-2], last
         else:  # passed the fold (or the march stopped): locate it from a point before it
-            back = pts[-3] if len(pts) >= 3 else pts[0]
-            f = fold(d, J_D, kappa, start=back, du=du / 4, step=step)
-            if not f.exists:
-                return Centred(d, float(J_D), "failed", fold=f, last=s0,
-                               message=f"Σ_ext < 0 and no fold found: {f.message}")
-            if f.external_entropy < 0:
-                return Centred(d, float(J_D), "gap", fold=f, last=pts[0],
-                               message=f"Σ_ext < 0 on the whole centred branch (Σ_f = "
-                                       f"{f.external_entropy:.3g} at y_f = {f.y:.4g})")
-            lo_r, hi_r = back, f.saddle  # Σ_ext(back) < 0 ≤ Σ_f, both on the centred side
+            lo_r, hi_r = pts[-3] if len(pts) >= 3 else pts[0], None
     else:
         pts = _march(d, J_D, kappa, s0, -1, du, lambda a, b: b.external_entropy < 0, step)
         if pts[-1].external_entropy >= 0:
             return Centred(d, float(J_D), "failed", last=s0,
                            message="Σ_ext > 0 down to the smallest t reached")
         lo_r, hi_r = pts[-1], pts[-2]
+    if hi_r is None or _past_fold(hi_r, J_D, kappa, step):
+        # a march step can jump the fold: y(hi) < y(lo) with hi on the partner branch already
+        lo_r, hi_r = _fold_bracket(d, J_D, kappa, lo_r, du, step, s0)
+        if isinstance(lo_r, Centred):
+            return lo_r
     store = {lo_r.t: lo_r, hi_r.t: hi_r}
 
     def sig(u):

@@ -23,7 +23,8 @@ minimum over the resolved branch. Near the transition that minimum sits at the b
 criterion ("resolved") gives lower bounds. :func:`centred_minimum` (criterion "centred", the default
 of :func:`critical_JD` and :func:`critical_lambda`) follows the centred branch through the fold
 (:mod:`theory.fold`) and counts a distance without a centred Σ_ext = 0 crossing (a gap) as OGP:
-J_c = 0.0660 ± 0.002 there against 0.0601 ± 0.0006 resolved (docs/theory_small_d.md).
+J_c = 0.0673 ± 0.0008 there (chain at λ = 0 and core agree) against 0.0601 ± 0.0006 resolved
+(docs/theory_small_d.md).
 
 Σ_ext(d, y) decreases in y (Φ is convex in y) from Σ_ext(d, 0) = S_a, so y* is found by bracketing
 in ln y and Brent, with warm starts. If Σ_ext stays positive up to ``y_max`` the result is flagged
@@ -333,9 +334,9 @@ class CentredMinimum:
     At each d: ``status`` "crossing" (Σ_ext = 0 on the centred branch; ``internal_entropy`` =
     S_I^max), "gap" (Σ_ext < 0 on the whole centred branch: no centred cluster at d), "lower_bound"
     (chain: Σ_ext > 0 up to the largest y tried; S_I^max ≥ the value) or "failed". ``margin``:
-    S_I^max for a crossing, and the fold term Σ_f/y_f (core: at every d with a fold; chain: Σ_ext at
-    the lowest integer y of the centred branch over that y, for a gap). ``value`` = min over d of
-    the margins: RM iff > 0.
+    S_I^max for a crossing, and the fold term Σ_f/y_f at every d with a fold (chain: a fold above
+    y = 2, located at fixed t by :mod:`theory.chain_fold`) for a gap. ``value`` = min over d of
+    min(S_I^max, Σ_f/y_f): RM iff > 0.
     """
 
     J_D: float
@@ -377,7 +378,8 @@ F_START_D = 0.1
 
 def _chain_sigma_lo(c):
     """Σ_ext per neuron at the lowest integer y of the chain's centred block (spline, as
-    :func:`theory.chain_large_deviation.densest` does), over that y."""
+    :func:`theory.chain_large_deviation.densest` does), over that y: a lower bound on Σ_f/y_f, the
+    gap margin when the fold between the integers is not found (:func:`_chain_fold`)."""
     from .chain_large_deviation import phi_spline, spline_sigma
     if len(c.ys) < 4:
         return np.nan
@@ -385,20 +387,48 @@ def _chain_sigma_lo(c):
     return spline_sigma(phi_spline(c.ys, c.phis), y0) / c.L / y0
 
 
+def _chain_fold(c, J_D, lam, kappa):
+    """The chain's fold and the crossing between it and the first integer y of the centred block
+    (:func:`theory.chain_fold.centred_point`, continuous in y at fixed t), or None when that block
+    starts at y ≤ 2 (no fold above y = 2) or the fold is not found."""
+    from .chain_fold import centred_point
+    if c.ys.size == 0 or c.ys[0] < 3:
+        return None
+    return centred_point(c.d, J_D, lam, c.L, kappa, c.results[int(c.ys[0])])
+
+
+def _chain_row(c, J_D, lam, kappa):
+    """(status, margin, S_I^max, Σ_f/y_f, y*) per neuron at one distance of the chain.
+
+    The integer-y spline decides above the first integer y of the centred block; between the fold
+    and that integer :func:`_chain_fold` does: Σ_ext(⌈y_f⌉) < 0 with Σ_f ≥ 0 is a crossing in
+    (y_f, ⌈y_f⌉), not a gap. The fold term Σ_f/y_f is given wherever the fold lies above y = 2, as
+    for the core (``centred_minimum`` then takes min(S_I^max, Σ_f/y_f))."""
+    nan = np.nan
+    if c.converged and not c.frozen:
+        return BOUND, c.internal_entropy, c.internal_entropy, nan, c.y_star
+    below = not c.converged and "below its fold" in c.message
+    if not (c.converged or below):
+        return FAILED, nan, c.internal_entropy, nan, c.y_star
+    cp = _chain_fold(c, J_D, lam, kappa)
+    fm = cp.fold.external_entropy / cp.fold.y / c.L if cp is not None else nan
+    if c.converged:
+        return CROSSING, c.internal_entropy, c.internal_entropy, fm, c.y_star
+    if cp is None:  # fold not found: the integer-y bound (gaps over-reported)
+        m = _chain_sigma_lo(c)
+        return GAP, m, nan, m, nan
+    if cp.crossing is None:
+        return GAP, fm, nan, fm, nan
+    S = cp.crossing.internal_entropy / c.L
+    return CROSSING, S, S, fm, cp.crossing.y
+
+
 def _chain_centred(J_D, lam, kappa, d_grid, **kw):
     from . import chain_large_deviation as CLD
     rows, init = [], None
     for d in sorted(np.asarray(d_grid, float), reverse=True):
         c = CLD.densest(float(d), J_D, lam, 2, kappa, init=init, **kw)
-        if c.converged and c.frozen:
-            st, m = CROSSING, c.internal_entropy
-        elif c.converged:
-            st, m = BOUND, c.internal_entropy
-        elif "below its fold" in c.message:
-            st, m = GAP, _chain_sigma_lo(c)
-        else:
-            st, m = FAILED, np.nan
-        rows.append((float(d), st, m, c.internal_entropy, m if st == GAP else np.nan, c.y_star))
+        rows.append((float(d),) + _chain_row(c, J_D, lam, kappa))
         good = {y: v for y, v in c.results.items() if v.converged}
         init = good or init
     return rows
@@ -410,10 +440,11 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
 
     Core (L = 1, λ = 0): :func:`theory.fold.centred_curve` with the fold located at every d, so the
     minimum is min(S_I^max, Σ_f/y_f) over d — continuous in J_D. Chain (L = 2): the integer-y solver
-    of :mod:`theory.chain_large_deviation`, continued through gaps; a gap is detected at integer
-    resolution (Σ_ext < 0 at the lowest integer y of the centred branch, which is ≤ Σ_f: gaps are
-    over-reported, so λ_c is biased up; not yet calibrated against the core at λ = 0, where the
-    chain must give J_c = 0.0660 ± 0.002 too: docs/theory_small_d.md).
+    of :mod:`theory.chain_large_deviation`, continued through gaps, and between the fold and the
+    first integer y of the centred block :mod:`theory.chain_fold` (fixed t, regular in y), which
+    gives Σ_f and a crossing there (:func:`_chain_row`). At λ = 0 it reproduces the core d by d
+    (status; margins to < 1e-5) and J_c; the integer-y test alone (Σ_ext < 0 at ⌈y_f⌉) reported
+    gaps where the core crosses: J_c 0.0731 instead of 0.0673 (docs/theory_small_d.md).
     Failed points are skipped (they are listed in ``status``)."""
     d_grid = D_GRID_CENTRED if d_grid is None else np.asarray(d_grid, float)
     J_D, lam, L = float(J_D), float(lam), int(L)
