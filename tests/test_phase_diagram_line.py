@@ -62,3 +62,18 @@ def test_J_c_outside_its_bracket_is_searched_on_the_full_one(monkeypatch):
     r = P.transition_root(0, "J_D", np.nan, 0.0, "quick", None, bracket=(0.05, 0.055))
     assert calls == [(0.05, 0.055), P.FULL_BRACKET["J_D"]]
     assert r["converged"] == 1 and r["J_D"] == 0.0577 and r["L"] == 1
+
+
+def test_the_centred_preset_brackets_its_calibrated_roots():
+    # λ_c(0) = 0.446 ± 0.003, λ_c(0.05) = 0.256 ± 0.004, J_c = 0.0673 ± 0.0008 (calibration,
+    # docs/theory_small_d.md): inside the preset's brackets, a tolerance away from their ends
+    pre = P.TRANSITION_PRESETS["centred"]
+    assert pre["criterion"] == "centred" and np.array_equal(pre["d_grid"], P.CENTRED_D_GRID)
+    for j, lam in ((0.0, 0.446), (0.05, 0.256)):
+        lo, hi = P.line_bracket(j, pre["bracket_lam"], pre["nominal"])
+        assert lo + pre["xtol_lam"] < lam < hi - pre["xtol_lam"]
+    lo, hi = (pre["nominal"][0] + b for b in pre["bracket_J"])
+    assert lo < 0.0673 - 0.0008 and 0.0673 + 0.0008 < hi
+    # and the guess between the calibrated points is monotone, 0 at J_c
+    g = [P.line_guess(j, pre["nominal"]) for j in np.linspace(0, 0.07, 30)]
+    assert np.all(np.diff(g) <= 0) and g[-1] == 0.0

@@ -71,33 +71,6 @@ def _local(args) -> list[dict]:
     return rows
 
 
-#: Accuracy presets of the transition layer: d-grid of the densest-cluster curves, root tolerances
-#: and the brackets of the roots around the nominal line (:func:`line_bracket`, offsets from the
-#: guess; a root outside its bracket is searched on the full one). "quick" (the default: J_c and
-#: the λ_c line, about 75 CPU-seconds) stops at d = 0.03, so it cannot see the small-d end of the
-#: branches (its roots sit 0.002–0.03 below the others; the grid part of the error bars measures
-#: one step of that, docs/theory_small_d.md); its brackets are one tolerance wide around its own
-#: measured line (two evaluations per root). "coarse" (about 10 minutes) resolves the branch end
-#: to ±0.002 in d; "fine" is the grid of :data:`theory.transition.D_GRID` (±0.0005), used for the
-#: core-model number in README.
-TRANSITION_PRESETS = {
-    "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
-                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved",
-                   bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
-    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved",
-                 bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
-    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
-                  criterion="resolved", bracket_J=(-2.5e-3, 2.5e-3), bracket_lam=(-0.015, 0.015)),
-    # through the fold (theory.fold) on theory.transition.D_GRID_CENTRED: gaps count as OGP. Hours:
-    # one core evaluation takes minutes (the fold is located at every d), one chain evaluation
-    # tens of minutes (integer y down to d = 0.002)
-    "centred": dict(d_grid=None, xtol_J=1e-3, xtol_lam=1e-2, criterion="centred",
-                    bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
-}
-#: the full brackets, searched when a root is not inside its bracket around the nominal line
-FULL_BRACKET = {"J_D": (0.03, 0.1), "lam": (0.02, 0.6)}
-
-
 #: the λ_c line: ``--transition-line`` values of J_D evenly from 0 to this (below J_c ≈ 0.058 of
 #: every preset); with the anchor (J_c, 0) the line has one point more
 LINE_J_D_MAX = 0.048
@@ -106,20 +79,55 @@ LINE_POINTS = 7
 #: --layers transition``, secant roots; docs/theory_small_d.md). Used only to bracket the roots
 NOMINAL_J_C = 0.0573
 NOMINAL_LINE = (0.4069, 0.3823, 0.3547, 0.3231, 0.2859, 0.2400, 0.1785)
+QUICK_NOMINAL = (NOMINAL_J_C, tuple(zip(np.linspace(0.0, LINE_J_D_MAX, LINE_POINTS).round(6).tolist(),
+                                        NOMINAL_LINE)))
+#: the centred criterion's J_c (core = chain at λ = 0) and λ_c(0), λ_c(0.05) on the calibration
+#: grid (docs/theory_small_d.md, "Calibration"); used only to bracket the roots
+CENTRED_NOMINAL = (0.0673, ((0.0, 0.446), (0.05, 0.256)))
+#: d-grid of the centred preset: the calibration grid, where the last gaps close (d = 0.005–0.014)
+CENTRED_D_GRID = np.array([0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005])
+
+#: Accuracy presets of the transition layer: d-grid of the densest-cluster curves, root tolerances,
+#: the nominal line (J_c, ((J_D, λ_c), …)) of :func:`line_guess` and the brackets of the roots
+#: around it (offsets; a root outside its bracket is searched on the full one). "quick" (the
+#: default: J_c and the λ_c line, about 80 CPU-seconds) stops at d = 0.03, so it cannot see the
+#: small-d end of the branches (its roots sit 0.002–0.03 below the others; the grid part of the
+#: error bars measures one step of that, docs/theory_small_d.md); its brackets are one tolerance
+#: wide around its own measured line (two evaluations per root). "coarse" (about 10 minutes)
+#: resolves the branch end to ±0.002 in d; "fine" is the grid of :data:`theory.transition.D_GRID`
+#: (±0.0005), used for the core-model number in README. "centred" follows the branch through the
+#: fold (:mod:`theory.fold`, :mod:`theory.chain_fold`: gaps count as OGP) on
+#: :data:`CENTRED_D_GRID`: values, not lower bounds; minutes per root.
+TRANSITION_PRESETS = {
+    "coarse": dict(d_grid=np.r_[np.geomspace(0.2, 0.03, 6), np.arange(0.025, 0.0049, -0.004)],
+                   xtol_J=2e-3, xtol_lam=1e-2, criterion="resolved", nominal=QUICK_NOMINAL,
+                   bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
+    "fine": dict(d_grid=None, xtol_J=5e-4, xtol_lam=5e-3, criterion="resolved",
+                 nominal=QUICK_NOMINAL, bracket_J=(-0.03, 0.04), bracket_lam=(-0.02, 0.05)),
+    "quick": dict(d_grid=np.array([0.2, 0.1, 0.05, 0.03]), xtol_J=5e-3, xtol_lam=3e-2,
+                  criterion="resolved", nominal=QUICK_NOMINAL, bracket_J=(-2.5e-3, 2.5e-3),
+                  bracket_lam=(-0.015, 0.015)),
+    "centred": dict(d_grid=CENTRED_D_GRID, xtol_J=2e-3, xtol_lam=1e-2, criterion="centred",
+                    nominal=CENTRED_NOMINAL, bracket_J=(-2e-3, 2e-3), bracket_lam=(-0.03, 0.03)),
+}
+#: the full brackets, searched when a root is not inside its bracket around the nominal line
+FULL_BRACKET = {"J_D": (0.03, 0.1), "lam": (0.02, 0.6)}
 
 
-def line_guess(J_D):
-    """A guess of λ_c(J_D): λ_c² interpolated linearly in J_D through :data:`NOMINAL_LINE` and
-    (J_c, 0) (the criterion is even in λ — flipping one layer maps λ → −λ — so near J_c λ_c² is
-    linear in J_D), 0 beyond J_c, λ_c(0) below 0. Used only to bracket the roots."""
-    jd = np.r_[np.linspace(0.0, LINE_J_D_MAX, len(NOMINAL_LINE)), NOMINAL_J_C]
-    lam2 = np.r_[np.square(NOMINAL_LINE), 0.0]
+def line_guess(J_D, nominal=QUICK_NOMINAL):
+    """A guess of λ_c(J_D): λ_c² interpolated linearly in J_D through the points of ``nominal``
+    = (J_c, ((J_D, λ_c), …)) and (J_c, 0) (the criterion is even in λ — flipping one layer maps
+    λ → −λ — so near J_c λ_c² is linear in J_D), 0 beyond J_c, λ_c(0) below 0. Used only to
+    bracket the roots."""
+    jc, pts = nominal
+    jd = np.r_[[p[0] for p in pts], jc]
+    lam2 = np.r_[[p[1] ** 2 for p in pts], 0.0]
     return float(np.sqrt(np.interp(J_D, jd, lam2)))
 
 
-def line_bracket(J_D, offsets=(-0.02, 0.05)):
+def line_bracket(J_D, offsets=(-0.02, 0.05), nominal=QUICK_NOMINAL):
     """(guess + offsets[0], guess + offsets[1]) around :func:`line_guess`, inside (0.005, 0.65)."""
-    g = line_guess(J_D)
+    g = line_guess(J_D, nominal)
     return (max(g + offsets[0], 0.005), min(g + offsets[1], 0.65))
 
 
@@ -172,10 +180,11 @@ def _transition(args) -> list[dict]:
     n = args.transition_line
     pre = TRANSITION_PRESETS[args.transition_quality]
     line = [round(float(j), 6) for j in np.linspace(0, LINE_J_D_MAX, n)] if n else []
-    jc = tuple(NOMINAL_J_C + b for b in pre["bracket_J"]) if args.kappa == 0 else None
+    nominal = pre["nominal"]
+    jc = tuple(nominal[0] + b for b in pre["bracket_J"]) if args.kappa == 0 else None
     tasks = [task("J_D", np.nan, jc)] if args.transition_core or n else []
-    tasks += [task("lam", j, line_bracket(j, pre["bracket_lam"]) if args.kappa == 0 else None)
-              for j in line]
+    tasks += [task("lam", j, line_bracket(j, pre["bracket_lam"], nominal) if args.kappa == 0
+                   else None) for j in line]
     tasks += [task("lam", float(j)) for j in args.transition_J_D if round(float(j), 6) not in line]
     with executor_from_args(args) as ex:
         res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
