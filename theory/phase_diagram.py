@@ -162,8 +162,8 @@ def _transition(args) -> list[dict]:
 
     The root searches are :func:`toolkit.sweep.run_sweep` tasks on the executor of ``--executor``,
     ``--workers``, ``--scheduler``: J_c, and λ_c at ``--transition-line`` values of J_D from 0 to
-    :data:`LINE_J_D_MAX` (brackets from :func:`line_bracket`, κ = 0 only) and at the extra
-    ``--transition-J-D``. The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
+    :data:`LINE_J_D_MAX` and at the extra ``--transition-J-D`` (brackets from :func:`line_bracket`,
+    κ = 0 only). The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
     so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored under
     ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
@@ -183,9 +183,9 @@ def _transition(args) -> list[dict]:
     nominal = pre["nominal"]
     jc = tuple(nominal[0] + b for b in pre["bracket_J"]) if args.kappa == 0 else None
     tasks = [task("J_D", np.nan, jc)] if args.transition_core or n else []
+    extra = [float(j) for j in args.transition_J_D if round(float(j), 6) not in line]
     tasks += [task("lam", j, line_bracket(j, pre["bracket_lam"], nominal) if args.kappa == 0
-                   else None) for j in line]
-    tasks += [task("lam", float(j)) for j in args.transition_J_D if round(float(j), 6) not in line]
+                   else None) for j in line + extra]
     with executor_from_args(args) as ex:
         res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
                         desc="transition roots")
