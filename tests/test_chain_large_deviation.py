@@ -171,6 +171,26 @@ def test_saddle_is_stationary_and_symmetric(chain3):
         assert abs(g) < 1e-8, (name, l, g)
 
 
+def test_reduced_free_entropy_slope_is_its_q1_derivative(chain3):
+    # Φ_red(q1) = extr_{p̂,q̂1} Φ off the saddle, per layer: its analytic slope
+    # ⟨∂_{q1_ℓ} ln I_ℓ⟩ − y(y−1) q̂1_ℓ/2 against central differences of Φ_red (h = 1e-4: error
+    # ~h² Φ‴ ~ 1e-8), and zero at the saddle; Φ_red there is the saddle's Φ
+    r, h = chain3, 1e-4
+    kw = dict(p_hat=r.p_hat, q1_hat=r.q1_hat)
+    at = C.reduced(0.1, 3, r.q1, 0.0, 0.5, 0.5, 2, **kw)
+    assert at["phi"] == pytest.approx(r.phi, abs=1e-10) and np.max(np.abs(at["slope"])) < 1e-7
+    q = r.q1 - 0.02                                       # off the saddle: a non-zero slope
+    off = C.reduced(0.1, 3, q, 0.0, 0.5, 0.5, 2, **kw)
+    assert np.min(np.abs(off["slope"])) > 1e-3
+    for l in range(2):
+        up, dn = q.copy(), q.copy()
+        up[l] += h
+        dn[l] -= h
+        fd = (C.reduced(0.1, 3, up, 0.0, 0.5, 0.5, 2, **kw)["phi"]
+              - C.reduced(0.1, 3, dn, 0.0, 0.5, 0.5, 2, **kw)["phi"]) / (2 * h)
+        assert fd == pytest.approx(off["slope"][l], abs=1e-6)
+
+
 def test_asymmetric_start_returns_to_the_symmetric_saddle(chain3):
     r = C.solve(0.1, 3, 0.0, 0.5, internal=False, init=([0.1, 0.5], [0.7, 0.95], [0.01, 0.4]))
     assert r.converged and r.phi == pytest.approx(chain3.phi, abs=1e-12)
