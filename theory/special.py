@@ -122,7 +122,7 @@ def _log_Phi2_quad(a, b, rho, s=None):
     s = np.sqrt((1.0 - rho) * (1.0 + rho)) if s is None else s
     g = lambda x: _log_integrand(x, a, b, rho, s)  # noqa: E731
     dg = lambda x: _dlog_integrand(x, b, rho, s)  # noqa: E731
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny ρ: x₀ = ±inf
         x0 = np.where(rho != 0, b / np.where(rho != 0, rho, 1.0), -np.inf)
     # Mode x* of the concave g on (−∞, a].
     lo = np.minimum(a, 0.0) - 2.0
