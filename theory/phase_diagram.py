@@ -225,7 +225,8 @@ def build_parser():
                    help=f"λ_c at this many J_D from 0 to {LINE_J_D_MAX}, plus the anchor (J_c, 0) "
                         "(0: no line)")
     p.add_argument("--no-transition-core", dest="transition_core", action="store_false",
-                   help="skip the core-model J_c in the transition layer")
+                   help="skip the core-model J_c in the transition layer (only with "
+                        "--transition-line 0: the line's anchor is J_c)")
     p.add_argument("--transition-quality", choices=sorted(TRANSITION_PRESETS), default="quick",
                    help="d-grid and tolerances of the transition layer")
     add_executor_args(p)
