@@ -96,6 +96,46 @@ def run_with_blas_threads(args, bench) -> int:
         return bench(args)
 
 
+#: batch size of the seconds-per-epoch benchmarks
+BATCH = 16
+
+
+def epoch_batches(x, y, args, B: int = BATCH):
+    """The epoch set-up every seconds-per-epoch benchmark shares: (steps per epoch, timed steps
+    (``--full``: all of them, else at most ``--steps``), the model's generator, the training
+    generator (after it drew the shuffle), batch(k) = the k-th batch of the shuffled epoch), all
+    from ``--seed``."""
+    per_epoch = len(y) // B
+    steps = per_epoch if args.full else min(args.steps, per_epoch)
+    root = np.random.SeedSequence(args.seed)
+    model_rng = np.random.default_rng(root.spawn(1)[0])
+    rng = np.random.default_rng(root.spawn(2)[1])
+    perm = rng.permutation(len(y))
+
+    def batch(k):
+        idx = perm[k * B:(k + 1) * B]
+        return x[idx], y[idx]
+    return per_epoch, steps, model_rng, rng, batch
+
+
+def time_steps(step, steps: int):
+    """(seconds, items fitted) of ``step(k)`` for k = 0 … steps − 1 (each returns its StepStats)."""
+    fit, t0 = 0, time.perf_counter()
+    for k in range(steps):
+        fit += step(k).fit_correct
+    return time.perf_counter() - t0, fit
+
+
+def time_reference(step, start: int, per_epoch: int, seconds: float):
+    """(steps, seconds) of the baseline ``step(k)`` on batches start, start + 1, … (mod
+    ``per_epoch``): at least one step, then on until ``seconds`` have passed."""
+    n, t0 = 0, time.perf_counter()
+    while n == 0 or time.perf_counter() - t0 < seconds:
+        step((start + n) % per_epoch)
+        n += 1
+    return n, time.perf_counter() - t0
+
+
 def _bench(args) -> int:
     cfg = _config(args.hidden, args.label_encoding, args.dtype, args.preset, args.lam)
     goal = GOALS[args.preset]
@@ -104,17 +144,9 @@ def _bench(args) -> int:
     x = ds.x_train.astype(cfg.dtype)
     y = ds.y_train
     t_load = time.perf_counter() - t0
-    B = 16
-    per_epoch = len(y) // B
-    steps = per_epoch if args.full else min(args.steps, per_epoch)
-    root = np.random.SeedSequence(args.seed)
-    model = Model(cfg, np.random.default_rng(root.spawn(1)[0]))
-    rng = np.random.default_rng(root.spawn(2)[1])
-    perm = rng.permutation(len(y))
-
-    def batch(k):
-        idx = perm[k * B:(k + 1) * B]
-        return x[idx], y[idx]
+    B = BATCH
+    per_epoch, steps, model_rng, rng, batch = epoch_batches(x, y, args, B)
+    model = Model(cfg, model_rng)
 
     print(f"entangled MNIST {len(y)} items ({t_load:.1f} s to load), {args.preset}: L = {cfg.L}, "
           f"lam = {cfg.lam:g}, H = {cfg.H}, T = {cfg.T}, "
@@ -124,11 +156,7 @@ def _bench(args) -> int:
     warm = Model(cfg.replace(H=32), np.random.default_rng(0))   # imports, BLAS start-up
     train_step(warm, *batch(0), rng=np.random.default_rng(0))
 
-    fit = 0
-    t0 = time.perf_counter()
-    for k in range(steps):
-        fit += train_step(model, *batch(k), rng).fit_correct
-    t_fast = time.perf_counter() - t0
+    t_fast, fit = time_steps(lambda k: train_step(model, *batch(k), rng), steps)
     fast_step = t_fast / steps
     fast_epoch = fast_step * per_epoch
     mark = " " if steps == per_epoch else "~"
@@ -141,14 +169,8 @@ def _bench(args) -> int:
            "extrapolated": steps < per_epoch, "threads": args.threads, "encoding": cfg.label_encoding}
     if args.baseline_seconds > 0:
         ref = model.copy()
-        n_ref = 0
-        t0 = time.perf_counter()
-        while True:
-            train_step_reference(ref, *batch((steps + n_ref) % per_epoch), rng)
-            n_ref += 1
-            if time.perf_counter() - t0 >= args.baseline_seconds:
-                break
-        t_ref = time.perf_counter() - t0
+        n_ref, t_ref = time_reference(lambda k: train_step_reference(ref, *batch(k), rng), steps,
+                                      per_epoch, args.baseline_seconds)
         ref_step = t_ref / n_ref
         ratio = ref_step / fast_step
         print(f"per-sample reference: {n_ref} steps in {t_ref:.1f} s = {1e3 * ref_step:.0f} ms/step "

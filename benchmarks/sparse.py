@@ -29,7 +29,8 @@ if __package__ in (None, ""):                      # run as a script: make the r
 
 import numpy as np
 
-from benchmarks.learning import add_epoch_options, run_with_blas_threads
+from benchmarks.learning import (BATCH, add_epoch_options, epoch_batches, run_with_blas_threads,
+                                 time_reference, time_steps)
 from numerics.learning import datasets
 from numerics.learning.sparse import SparseConfig, SparseModel, train_step_reference
 from toolkit.cli import make_parser, positive_int, run
@@ -53,27 +54,16 @@ def _bench(args) -> int:
     x, y = ds.x_train.astype(np.float32), ds.y_train
     t_load = time.perf_counter() - t0
     cfg = SparseConfig(N=ds.n_features, C=ds.n_classes, H=args.hidden)
-    B = 16
-    per_epoch = len(y) // B
-    steps = per_epoch if args.full else min(args.steps, per_epoch)
-    root = np.random.SeedSequence(args.seed)
-    model = SparseModel(cfg, np.random.default_rng(root.spawn(1)[0]))
-    perm = np.random.default_rng(root.spawn(2)[1]).permutation(len(y))
-
-    def batch(k):
-        idx = perm[k * B:(k + 1) * B]
-        return x[idx], y[idx]
+    B = BATCH
+    per_epoch, steps, model_rng, _, batch = epoch_batches(x, y, args, B)
+    model = SparseModel(cfg, model_rng)
 
     print(f"MNIST {len(y)} items ({t_load:.1f} s to load); sparse network {cfg.N}-{cfg.H}-{cfg.C}, "
           f"{model.W_in.nnz} input and {model.J.nnz} recurrent couplings, T = {cfg.T}, batch {B}, "
           f"{per_epoch} steps per epoch, BLAS threads = "
           f"{args.threads if args.threads > 0 else 'default'}", flush=True)
     SparseModel(cfg.replace(H=32), np.random.default_rng(0)).train_step(*batch(0))   # warm start
-    fit = 0
-    t0 = time.perf_counter()
-    for k in range(steps):
-        fit += model.train_step(*batch(k)).fit_correct
-    t_fast = time.perf_counter() - t0
+    t_fast, fit = time_steps(lambda k: model.train_step(*batch(k)), steps)
     step = t_fast / steps
     epoch = step * per_epoch
     mark = " " if steps == per_epoch else "~"
@@ -84,12 +74,10 @@ def _bench(args) -> int:
            "ms_per_step": 1e3 * step, "seconds_per_epoch": epoch, "extrapolated": steps < per_epoch,
            "threads": args.threads, "nnz_in": model.W_in.nnz, "nnz_J": model.J.nnz}
     if args.baseline_seconds > 0:
-        ref, n_ref = model.copy(), 0
-        t0 = time.perf_counter()
-        while n_ref == 0 or time.perf_counter() - t0 < args.baseline_seconds:
-            train_step_reference(ref, *batch((steps + n_ref) % per_epoch))
-            n_ref += 1
-        ref_step = (time.perf_counter() - t0) / n_ref
+        ref = model.copy()
+        n_ref, t_ref = time_reference(lambda k: train_step_reference(ref, *batch(k)), steps,
+                                      per_epoch, args.baseline_seconds)
+        ref_step = t_ref / n_ref
         print(f"dense per-sample reference: {n_ref} steps, {1e3 * ref_step:.0f} ms/step -> "
               f"~{ref_step * per_epoch:.0f} s/epoch; sparse speed-up {ref_step / step:.0f}x", flush=True)
         row.update(reference_steps=n_ref, reference_ms_per_step=1e3 * ref_step,
