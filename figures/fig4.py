@@ -11,7 +11,10 @@ parts, which the figure and the CSV column ``part`` name:
   :mod:`theory.chain_large_deviation` (spline in y), as in
   :func:`theory.transition.centred_minimum`.
   Distances where the centred branch has no Σ_ext = 0 crossing (a *gap*: Σ_ext < 0 up to its fold,
-  no centred cluster there) are rows with part ``gap`` and NaN S_I (drawn as ticks under the axis).
+  no centred cluster there) are rows with part ``gap`` and NaN S_I (drawn as ticks on the axis);
+  distances where the saddle solver failed are rows with part ``failed`` and NaN S_I (crosses on the
+  axis), and chain distances where Σ_ext > 0 up to the largest y tried are rows with part
+  ``lower_bound`` (S_I^max ≥ the value given; open triangles).
 - ``asymptotic``: the independent-satellite approximant (:func:`theory.small_d.independent_densest`,
   :func:`theory.small_d.chain_independent_densest`), exact as d → 0 up to O(d^{3/2}), and
   S_I^max → 0
@@ -19,8 +22,10 @@ parts, which the figure and the CSV column ``part`` name:
 
 The joining point (``join`` = 1 on its two rows) is the largest distance below every gap at which
 the numerical crossing and the approximant agree to ``JOIN_RTOL`` (relative); the numerical rows
-below it are dropped. If they agree nowhere the join is where they are closest, and its mismatch
-(column ``join_mismatch``, the same on every row of the curve) says how far off the approximant is.
+below it are dropped. If they agree nowhere, the curve is *not joined*: every numerical row is kept,
+the approximant is drawn from the largest candidate distance down (so both parts overlap where they
+disagree), ``join`` is 0 on every row, and ``join_d``/``join_mismatch`` (the same on every row of
+the curve) give the distance where the two are closest and how far off they are there.
 
 Each curve is one task of :func:`toolkit.sweep.run_sweep` (cached under ``<out>/fig4/tasks``, so an
 interrupted run resumes); writes ``fig4.csv`` (+ sidecar) and ``fig4.png``.
@@ -58,8 +63,11 @@ JOIN_RTOL = 0.02
 #: the join is only looked for at d ≤ this (the approximant is a small-d form)
 JOIN_MAX_D = 0.03
 #: codes of the ``part`` column
-PARTS = {0: "numerical", 1: "asymptotic", 2: "gap"}
-NUMERICAL, ASYMPTOTIC, GAP = 0, 1, 2
+PARTS = {0: "numerical", 1: "asymptotic", 2: "gap", 3: "failed", 4: "lower_bound"}
+NUMERICAL, ASYMPTOTIC, GAP, FAILED, BOUND = 0, 1, 2, 3, 4
+#: part code of each numerical status (theory.transition.CentredMinimum)
+_PART_OF = {transition.CROSSING: NUMERICAL, transition.GAP: GAP, transition.FAILED: FAILED,
+            transition.BOUND: BOUND}
 
 
 def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
@@ -75,7 +83,9 @@ def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
         curve = fold.centred_curve(d_grid, J_D, start=c0.result)
         return [(c.d, c.status, c.internal_entropy, c.y_star) for c in curve]
     rows = transition._chain_centred(J_D, lam, 0.0, d_grid)
-    return [(d, st, S if st == transition.CROSSING else np.nan, y) for d, st, _, S, _, y in rows]
+    keep = (transition.CROSSING, transition.BOUND)
+    return [(d, st, S if st in keep else np.nan, y if st in keep else np.nan)
+            for d, st, _, S, _, y in rows]
 
 
 def fold_start() -> float:
@@ -93,7 +103,9 @@ def approximant(J_D, lam, L, d):
 
 def join(rows, approx) -> tuple[float, float]:
     """(d_join, relative mismatch there) for the numerical ``rows`` and ``approx(d)`` (module
-    docstring); (NaN, NaN) when no numerical crossing lies below every gap."""
+    docstring): the largest candidate distance that agrees to ``JOIN_RTOL``, else the closest one
+    (mismatch > ``JOIN_RTOL``: not joined); (NaN, NaN) when no numerical crossing lies below every
+    gap."""
     gaps = [d for d, st, *_ in rows if st == transition.GAP]
     below = min(gaps) if gaps else np.inf
     cands = sorted(((d, S) for d, st, S, _ in rows
@@ -122,16 +134,22 @@ def curve_task(seed, J_D, lam, L, d_grid, d_min=D_MIN, n_asym=25) -> dict:
             cache[d] = approximant(J_D, lam, L, d)
         return cache[d]
     dj, mis = join(rows, approx)
+    joined = bool(mis <= JOIN_RTOL)
     d, S, y, part = [], [], [], []
     for dd, st, s, yy in rows:
-        if np.isfinite(dj) and dd < dj:
+        if joined and dd < dj:
             continue
-        if st == transition.CROSSING or st == transition.GAP:
-            d.append(dd)
-            S.append(s if st == transition.CROSSING else np.nan)
-            y.append(yy if st == transition.CROSSING else np.nan)
-            part.append(NUMERICAL if st == transition.CROSSING else GAP)
-    top = dj if np.isfinite(dj) else min(r[0] for r in rows)
+        valued = st in (transition.CROSSING, transition.BOUND)
+        d.append(dd)
+        S.append(s if valued else np.nan)
+        y.append(yy if valued else np.nan)
+        part.append(_PART_OF[st])
+    if joined:
+        top = dj
+    else:  # overlap: from the largest candidate distance (or the grid's end) down
+        cands = [r[0] for r in rows if r[1] == transition.CROSSING and r[0] <= JOIN_MAX_D
+                 and r[0] < min([g[0] for g in rows if g[1] == transition.GAP] or [np.inf])]
+        top = max(cands) if cands else min(r[0] for r in rows)
     for dd in np.geomspace(top, d_min, n_asym):
         s, yy = approx(float(dd))
         d.append(float(dd))
@@ -160,7 +178,8 @@ def rows_of(res) -> list[dict]:
         for d, s, y, p in zip(r["d"], r["S_I"], r["y_star"], r["part"]):
             rows.append(dict(J_D=jd, lam=lam, L=int(L), d=float(d), S_I_max=float(s),
                              y_star=float(y), part=PARTS[int(p)],
-                             join=int(np.isfinite(dj) and float(d) == dj and int(p) != GAP),
+                             join=int(float(r["join_mismatch"]) <= JOIN_RTOL and float(d) == dj
+                                      and int(p) in (NUMERICAL, ASYMPTOTIC)),
                              join_mismatch=float(r["join_mismatch"])))
     return rows
 
@@ -212,11 +231,12 @@ def _panel(ax, rows, curves, logx):
         lab = rf"$J_D={jd:g}$" if L == 1 else rf"$\lambda={lam:g}$"
         mis = mine[0]["join_mismatch"]
         if np.isfinite(mis) and mis > JOIN_RTOL:
-            lab += f" (join off by {100 * mis:.0f} %)"
+            lab += f" (not joined: {100 * mis:.0f} % off at best)"
         elif not np.isfinite(mis):
             lab += " (not joined: no crossing below the gaps)"
         # numerical points in d order, the line broken at gaps (NaN)
-        num = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] in ("numerical", "gap"))
+        num = sorted((r["d"], r["S_I_max"]) for r in mine
+                     if r["part"] in ("numerical", "gap", "failed"))
         asy = sorted((r["d"], r["S_I_max"]) for r in mine if r["part"] == "asymptotic")
         if not logx:
             asy = [(0.0, 0.0)] + asy  # S_I^max → 0 as d → 0 (theory.small_d.leading)
@@ -227,12 +247,20 @@ def _panel(ax, rows, curves, logx):
         for r in mine:
             if r["join"] and r["part"] == "numerical":
                 ax.plot(r["d"], r["S_I_max"], "o", ms=8, mfc="none", mec="k")
-        gap = [r["d"] for r in mine if r["part"] == "gap"]
-        if gap:
-            ax.plot(gap, np.zeros(len(gap)), "v", ms=4, color=f"C{i}", alpha=0.7)
+        for part, mark in (("gap", "v"), ("failed", "x")):
+            at = [r["d"] for r in mine if r["part"] == part]
+            if at:
+                ax.plot(at, np.zeros(len(at)), mark, ms=4, color=f"C{i}", alpha=0.7)
+        bound = [(r["d"], r["S_I_max"]) for r in mine if r["part"] == "lower_bound"]
+        if bound:
+            ax.plot(*np.array(bound).T, "^", ms=4, mfc="none", color=f"C{i}")
     ax.axhline(0, color="k", lw=0.6)
     ax.plot([], [], "o", ms=8, mfc="none", mec="k", label="join (numerical → asymptotic)")
     ax.plot([], [], "v", ms=4, color="grey", label="gap: no centred cluster")
+    if any(r["part"] == "failed" for r in rows):
+        ax.plot([], [], "x", ms=4, color="grey", label="saddle solver failed")
+    if any(r["part"] == "lower_bound" for r in rows):
+        ax.plot([], [], "^", ms=4, mfc="none", color="grey", label=r"lower bound on $S_I^{max}$")
     ax.plot([], [], "--", color="grey", label="asymptotic (independent satellites)")
     if logx:
         ax.set_xscale("log")

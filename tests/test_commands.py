@@ -35,6 +35,9 @@ def test_phase_diagram_transition_layer_quick(tmp_path):
     # on d ≥ 0.03 only: J_c(core) ≈ 0.058, λ_c(J_D = 0.05) ≈ 0.2 (the fine grid moves both a little)
     assert rows["J_D"]["converged"] and 0.05 < rows["J_D"]["value"] < 0.07
     assert rows["lam"]["converged"] and 0.1 < rows["lam"]["value"] < 0.3
+    # each row names the coordinate its value ± uncertainty measures, and what the grid term is
+    assert rows["J_D"]["axis"] == "J_D" and rows["lam"]["axis"] == "lam"
+    assert all(r["grid_measured"] in (0, 1) and r["failed_points"] == 0 for r in rows.values())
     assert (tmp_path / "phase_diagram.png").stat().st_size > 10_000
     cached = list((tmp_path / "transition_cache" / "quick").glob("*.npz"))
     assert len(cached) >= 4

@@ -52,3 +52,27 @@ def test_curve_parts_and_csv_rows(monkeypatch):
     joins = [c for c in csv if c["join"]]
     assert sorted(c["part"] for c in joins) == ["asymptotic", "numerical"]
     assert all(c["d"] == 0.004 for c in joins)
+
+
+def test_a_curve_that_agrees_nowhere_is_not_joined_and_keeps_every_numerical_row(monkeypatch):
+    # the approximant is 30 % above the branch everywhere: nothing is dropped, no row says join,
+    # the approximant starts at the largest candidate (0.02 ≤ JOIN_MAX_D) so the parts overlap;
+    # a failed distance and a lower bound are rows of their own, not silently gone
+    rows = _rows({0.1: 0.02, 0.02: 0.01, 0.005: 0.004, 0.002: 0.002})
+    rows.insert(2, (0.01, T.FAILED, np.nan, np.nan))
+    rows.insert(1, (0.05, T.BOUND, 0.015, 30.0))
+    monkeypatch.setattr(fig4, "numerical_branch", lambda *a: rows)
+    monkeypatch.setattr(fig4, "approximant", lambda J_D, lam, L, d: (1.3 * d, 7.0))
+    r = fig4.curve_task(0, 0.05, 0.0, 1, [0.1, 0.05, 0.02, 0.01, 0.005, 0.002], d_min=1e-6,
+                        n_asym=4)
+    num = r["d"][r["part"] == fig4.NUMERICAL]
+    assert sorted(num) == [0.002, 0.005, 0.02, 0.1]
+    assert r["d"][r["part"] == fig4.FAILED].tolist() == [0.01]
+    assert np.isnan(r["S_I"][r["part"] == fig4.FAILED]).all()
+    assert r["S_I"][r["part"] == fig4.BOUND].tolist() == [0.015]
+    assert r["d"][r["part"] == fig4.ASYMPTOTIC][0] == 0.02
+    # closest at 0.002 (0.0026 vs 0.002: 30 %, same everywhere up to rounding)
+    assert r["join_mismatch"] == pytest.approx(0.3)
+    csv = fig4.rows_of({"JD0.05_lam0_L1": r})
+    assert not any(c["join"] for c in csv)
+    assert {c["part"] for c in csv} == {"numerical", "asymptotic", "failed", "lower_bound"}

@@ -72,7 +72,9 @@ def test_gap_where_the_fold_has_negative_external_entropy(fold_012, gap_012):
     assert fold_012.external_entropy < 0 < fold_012.internal_entropy
     c = gap_012
     assert c.status == "gap" and c.margin < 0
-    assert c.margin == pytest.approx(c.fold.external_entropy / c.fold.y)
+    # the gap's margin is Σ_f/y_f of the fold located on its own from START (fold_012): the two
+    # searches stop at 1e-5 in logit t, where y is flat and Σ_ext moves by < 1e-6
+    assert c.margin == pytest.approx(fold_012.external_entropy / fold_012.y, abs=2e-7)
 
 
 def test_crossing_above_the_gap(crossing_012):
@@ -84,7 +86,9 @@ def test_crossing_above_the_gap(crossing_012):
 
 def test_fold_margin_of_a_gap_is_its_margin(fold_012, gap_012):
     c = gap_012
-    assert c.fold_margin == c.margin < 0
+    # Σ/y of an independent solve at the fold's t with the quadrature step halved
+    g = F.solve_at(0.012, c.fold.t, 0.06, init=c.fold.saddle, step=0.25)
+    assert c.fold_margin == pytest.approx(g.external_entropy / g.y, abs=1e-7) and c.fold_margin < 0
     # the same fold as located from the centred side directly (Brent to 1e-5 in logit t: y_f flat)
     assert c.fold.y == pytest.approx(fold_012.y, abs=1e-6)
     assert c.fold.external_entropy == pytest.approx(fold_012.external_entropy, abs=1e-6)
@@ -131,3 +135,12 @@ def test_a_march_step_over_the_fold_is_not_a_crossing():
     r = F.centred(0.008, 0.067, init=START_067, with_fold=True)
     assert r.status == "gap" and r.fold.exists
     assert r.fold.t < 0.63 and r.fold_margin == pytest.approx(-7.93e-5, abs=5e-6)
+
+
+def test_fold_margin_tells_no_fold_from_a_failed_search():
+    # no fold above y_floor: nothing bounds the crossing (+inf); a search that failed: unknown (NaN)
+    none = F.Fold(0.1, 0.3, False, message="y(t) decreases below 1.5 without a fold")
+    broken = F.Fold(0.1, 0.3, False, failed=True, message="march ended")
+    assert F.Centred(0.1, 0.3, "crossing", fold=none).fold_margin == np.inf
+    assert np.isnan(F.Centred(0.1, 0.3, "crossing", fold=broken).fold_margin)
+    assert np.isnan(F.Centred(0.1, 0.3, "crossing").fold_margin)

@@ -206,3 +206,20 @@ def test_chain_independent_internal_entropy_is_the_y_derivative():
 def test_chain_independent_densest_zeroes_the_external_entropy():
     r = S.chain_independent_densest(0.005, 0.05, 0.3)
     assert r.converged and abs(r.external_entropy) < 1e-10 and r.internal_entropy > 0
+
+
+@pytest.mark.parametrize("floor, ok", [(1e-12, False), (1e-7, True)])
+def test_a_stagnating_root_is_converged_only_within_the_rounding_floor(floor, ok):
+    # f = 1e10 (h − 1) + 1e-8 has its root 1e-18 below h = 1, between two floats: Newton lands on
+    # h = 1 and stalls with |f| = 1e-8. That is a convergence only if the caller's rounding floor
+    # says f cannot be resolved below it (the old rule called every stall converged).
+    h, conv, res = S._increasing_root(lambda h: (1e10 * (h - 1) + 1e-8, 1e10, floor), 0.5, 1e-14)
+    assert h == 1.0 and conv is ok and res == pytest.approx(1e-8)
+
+
+def test_the_approximant_converges_at_the_smallest_distance_of_fig4():
+    # d = 1e-6 (figures.fig4.D_MIN), y* ≈ 1e5: the p̂ residual stalls at ~1e-11, inside the
+    # rounding floor 64 ε y* of the weights e^{y ln K}
+    r = S.independent_densest(1e-6, 0.05)
+    assert r.converged and r.y > 1e4
+    assert r.internal_entropy == pytest.approx(S.leading(1e-6, 0.05).internal_entropy, rel=0.05)

@@ -109,13 +109,15 @@ def test_exp_floor():
     assert x[-1] == -np.inf
 
 
-@pytest.mark.parametrize("lo,hi", [(-10.0, -0.35), (0.357, 10.0), (-1.3, 2.05)])
-def test_gauss_grid_stays_inside_a_window_that_is_not_a_multiple_of_the_step(lo, hi):
+@pytest.mark.parametrize("lo,hi,step", [(-10.0, -0.35, 0.25), (0.357, 10.0, 0.25),
+                                         (-1.3, 2.05, 0.25), (1.0, 1.3, 0.1)])
+def test_gauss_grid_stays_inside_a_window_that_is_not_a_multiple_of_the_step(lo, hi, step):
     # ∫_lo^hi Dz = Φ(hi) − Φ(lo) (scipy.special.ndtr); the uniform panels used to run up to
-    # step/2 past hi (a 10 % error of the chain's independent-satellite Φ_0 at λ = 0.4)
+    # step/2 past hi (a 10 % error of the chain's independent-satellite Φ_0 at λ = 0.4), and
+    # np.arange(1, 1.3, 0.1) overshoots hi by rounding (its last point is 1.3000000000000003)
     from scipy.special import ndtr
 
     from theory.quadrature import gauss_grid
-    z, w = gauss_grid([(0.5 * (lo + hi), 0.01)], lo=lo, hi=hi, step=0.25)
+    z, w = gauss_grid([(0.5 * (lo + hi), 0.01)], lo=lo, hi=hi, step=step)
     assert z.min() >= lo and z.max() <= hi
     assert w.sum() == pytest.approx(ndtr(hi) - ndtr(lo), rel=1e-13)

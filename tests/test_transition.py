@@ -112,6 +112,40 @@ def test_final_bracket_picks_the_adjacent_sign_change_near_brents_answer():
     assert T.final_bracket(vals, 0.05)[:2] == (0.0, 0.1)
 
 
+def _branch(x, grid, d_end):
+    """A BranchMinimum stand-in, g = 0.2 (x − 0.061), its minimum at the branch end d_end."""
+    d = np.asarray(grid, float)
+    return T.BranchMinimum(x, 0.0, 1, 0.2 * (x - 0.061), d_end, d_end, True, d, d * 0, d * 0)
+
+
+def test_grid_term_is_flagged_when_the_refinement_cannot_reach_past_the_fold():
+    # the minimum sits at the branch's end (a fold at 0.03) in both grids: the refinement adds
+    # distances only where the branch does not exist, so a zero grid term is no measurement
+    grid = [0.2, 0.1, 0.05, 0.03]
+    c = T._critical("J_D", lambda x, g: _branch(x, g, 0.03), (0.0, 0.2), 1e-6, grid, {})
+    assert c.converged and not c.grid_measured and c.grid_uncertainty == 0
+    assert "grid term not measured" in c.message
+    # the refined grid resolves one more distance past the old end: measured (here still 0)
+    c = T._critical("J_D", lambda x, g: _branch(x, g, 0.03 if len(g) == 4 else 0.02),
+                    (0.0, 0.2), 1e-6, grid, {})
+    assert c.grid_measured and "not measured" not in c.message
+
+
+def test_failed_distances_of_the_final_evaluations_are_counted():
+    # centred criterion: the minimum skips failed distances, so the root search must say how many
+    # failed where the sign was decided (final bracket and refined grid: 3 evaluations × 1 here)
+    def at(x, grid):
+        d = np.asarray(grid, float)
+        st = np.array([T.CROSSING] * (d.size - 1) + [T.FAILED])
+        z = d * 0
+        return T.CentredMinimum(x, 0.0, 1, 0.2 * (x - 0.058), float(d[0]), False, d, z, z, z, z,
+                                st)
+    c = T._critical("J_D", at, (0.0, 0.2), 1e-6, [0.05, 0.02, 0.01], dict(criterion="centred"))
+    assert c.converged and c.failed_points == 3
+    assert "3 failed distance(s)" in c.message
+    assert at(0.06, [0.05, 0.01]).failed_d.tolist() == [0.01]
+
+
 def test_critical_without_sign_change_is_reported():
     c = T._critical("J_D", _Fake, (0.1, 0.2), 1e-6, np.linspace(0.3, 0.01, 5), {})
     assert not c.converged and np.isnan(c.value) and "no sign change" in c.message
@@ -214,11 +248,18 @@ def test_chain_at_zero_coupling_reproduces_the_core_criterion():
 
 
 def test_chain_criterion_changes_sign_at_the_core_J_c_at_zero_coupling():
-    # the line's anchor: at λ = 0 the chain is OGP at J_c − δ and RM at J_c + δ, δ the quick
-    # preset's uncertainty of J_c (0.005), so λ_c(J_D) reaches 0 at J_c within its error bar
-    jc, dj = 0.0576, 0.005
-    assert T.branch_minimum(jc - dj, 0.0, 2, d_grid=QUICK).value < 0
-    assert T.branch_minimum(jc + dj, 0.0, 2, d_grid=QUICK).value > 0
+    # the line's anchor: at λ = 0 the chain's root in J_D is the core's. Both change sign between
+    # 0.0568 and 0.0573 (g ≈ −2.4e-4 and +1e-5, slope 0.5); the secant roots agree to 1.5e-6 in
+    # J_D (measured): tolerance 2e-5, i.e. 1e-5 in g, ten times the measured chain−core
+    # difference (≤ 1.1e-6 at both ends) and a tenth of the spline's own bound (9e-5)
+    a, b = 0.0568, 0.0573
+    core = [T.branch_minimum(j, d_grid=QUICK).value for j in (a, b)]
+    chain = [T.branch_minimum(j, 0.0, 2, d_grid=QUICK).value for j in (a, b)]
+    assert core[0] < 0 < core[1] and chain[0] < 0 < chain[1]
+
+    def root(g):
+        return a - g[0] * (b - a) / (g[1] - g[0])
+    assert root(chain) == pytest.approx(root(core), abs=2e-5)
 
 
 #: the core's centred criterion on G = [0.05, 0.025, 0.018, 0.014, 0.011, 0.008, 0.005]
@@ -275,3 +316,63 @@ def test_centred_criterion_on_both_sides_of_its_J_c():
     lo, hi = T.centred_minimum(0.06, d_grid=grid), T.centred_minimum(0.07, d_grid=grid)
     assert lo.gap and lo.value < -1e-3 and list(lo.status[3:]) == [T.GAP] * 4
     assert not hi.gap and hi.value > 5e-4 and all(s == T.CROSSING for s in hi.status)
+
+
+# --- the chain's centred rows (theory.transition._chain_row), with stand-ins ------------------
+
+class _Chain:
+    """A chain densest-cluster result stand-in (theory.chain_large_deviation.densest)."""
+
+    def __init__(self, converged, frozen=True, message="", S=0.004, y=6.5, ys=(3, 4, 5, 6, 7)):
+        self.converged, self.frozen, self.message = converged, frozen, message
+        self.internal_entropy, self.y_star, self.L, self.d = S, y, 2, 0.01
+        self.ys = np.array(ys, float)
+        # Φ = 1 + 0.3 y − 0.02 y², so Σ_ext = Φ − yΦ′ = 1 + 0.02 y²
+        self.phis = 1 + 0.3 * self.ys - 0.02 * self.ys ** 2
+        self.results = {int(v): None for v in self.ys}
+
+
+class _Fold:
+    def __init__(self, sigma, y):
+        self.external_entropy, self.y = sigma, y
+
+
+class _Point:
+    def __init__(self, fold, crossing=None):
+        self.fold, self.crossing = fold, crossing
+
+
+class _Crossing:
+    internal_entropy, y = 0.006, 2.8
+
+
+def test_chain_sigma_lo_is_the_splines_external_entropy_at_the_first_integer():
+    # Φ quadratic: the not-a-knot spline is exact, Σ_ext(y) = Φ − yΦ′ = 1 + 0.02 y² at y0 = 3,
+    # per neuron (÷ L = 2) over y0: (1 + 0.18)/6
+    assert T._chain_sigma_lo(_Chain(False)) == pytest.approx(1.18 / 6, rel=1e-12)
+    assert np.isnan(T._chain_sigma_lo(_Chain(False, ys=(3, 4, 5))))  # too few integers
+
+
+@pytest.mark.parametrize("case, fold, expect", [
+    # converged, Σ_ext > 0 up to y_max: a lower bound
+    (dict(converged=True, frozen=False), None, (T.BOUND, 0.004, 0.004, np.nan, 6.5)),
+    # a solver failure (not "below its fold"): failed, no margin
+    (dict(converged=False, message="no saddle"), None, (T.FAILED, np.nan, 0.004, np.nan, 6.5)),
+    # an integer-y crossing, fold located: margin S_I^max, fold term Σ_f/y_f per neuron
+    (dict(converged=True), _Point(_Fold(0.01, 2.5)), (T.CROSSING, 0.004, 0.004, 0.002, 6.5)),
+    # below the fold at the first integer, fold found with Σ_f < 0, no crossing: a gap
+    (dict(converged=False, message="below its fold"), _Point(_Fold(-0.01, 2.5)),
+     (T.GAP, -0.002, np.nan, -0.002, np.nan)),
+    # below the fold at the first integer, but a crossing between y_f and ⌈y_f⌉: not a gap
+    (dict(converged=False, message="below its fold"),
+     _Point(_Fold(0.01, 2.5), _Crossing()),
+     (T.CROSSING, 0.003, 0.003, 0.002, 2.8)),
+    # fold not found: the integer-y bound Σ_ext(⌈y_f⌉)/(L y0) (over-reports gaps, flagged GAP)
+    (dict(converged=False, message="below its fold"), None,
+     (T.GAP, 1.18 / 6, np.nan, 1.18 / 6, np.nan)),
+])
+def test_chain_row_statuses_and_margins(monkeypatch, case, fold, expect):
+    monkeypatch.setattr(T, "_chain_fold", lambda *a: fold)
+    row = T._chain_row(_Chain(**case), 0.05, 0.3, 0.0)
+    assert row[0] == expect[0]
+    np.testing.assert_allclose(row[1:], expect[1:], rtol=1e-12)

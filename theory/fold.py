@@ -159,6 +159,9 @@ class Fold:
     external_entropy: float = np.nan
     saddle: TSaddle | None = None
     message: str = ""
+    #: True when the search failed (the march stopped before y(t) turned); ``exists`` False with
+    #: ``failed`` False means the branch has no fold above ``y_floor``
+    failed: bool = False
 
 
 def _logit(t):
@@ -200,7 +203,7 @@ def fold(d, J_D, kappa=0.0, *, start: TSaddle, du=0.2, y_floor=1.5, step=0.5) ->
     if pts[-1].y < y_floor:
         return Fold(d, float(J_D), False, message=f"y(t) decreases below {y_floor} without a fold")
     if len(pts) < 3 or not pts[-1].y > pts[-2].y:
-        return Fold(d, float(J_D), False, saddle=pts[-1],
+        return Fold(d, float(J_D), False, saddle=pts[-1], failed=True,
                     message="march ended before y(t) turned (solver failure)")
     store = {r.t: r for r in pts}
 
@@ -240,8 +243,9 @@ class Centred:
 
     @property
     def fold_margin(self) -> float:
-        """Σ_f/y_f at the fold (+inf when the branch has no fold, NaN when not computed)."""
-        if self.fold is None:
+        """Σ_f/y_f at the fold; +inf when the branch has no fold above ``y_floor`` (nothing to
+        bound), NaN when the fold was not computed or its search failed."""
+        if self.fold is None or self.fold.failed:
             return np.nan
         return self.fold.external_entropy / self.fold.y if self.fold.exists else np.inf
 

@@ -151,7 +151,8 @@ def transition_root(seed, which, J_D, kappa, quality, cache, bracket=None) -> di
     L, jd, lam = (1, c.value, 0.0) if which == "J_D" else (2, J_D, c.value)
     return dict(L=L, J_D=jd, lam=lam, critical=which, value=c.value, uncertainty=c.uncertainty,
                 tol_uncertainty=c.tol_uncertainty, grid_uncertainty=c.grid_uncertainty,
-                approx_uncertainty=c.approx_uncertainty,
+                approx_uncertainty=c.approx_uncertainty, grid_measured=int(c.grid_measured),
+                failed_points=c.failed_points,
                 grid_shift=c.grid_shift, evaluations=len(c.evaluations),
                 converged=int(c.converged), message=c.message if not c.converged else "ok",
                 kappa=kappa, quality=quality)
@@ -164,7 +165,9 @@ def _transition(args) -> list[dict]:
     ``--workers``, ``--scheduler``: J_c, and λ_c at ``--transition-line`` values of J_D from 0 to
     :data:`LINE_J_D_MAX` and at the extra ``--transition-J-D`` (brackets from :func:`line_bracket`,
     κ = 0 only). The line closes at (J_c, 0): at λ = 0 the chain is two independent cores,
-    so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Each finished root is stored under
+    so λ_c(J_c) = 0 (row ``critical`` = "anchor"). Column ``axis`` names the coordinate that
+    ``value`` ± ``uncertainty`` measures: "J_D" for J_c and the anchor (the line meets λ = 0 at
+    J_c, uncertain along J_D), "lam" for λ_c. Each finished root is stored under
     ``<out>/transition_cache/<quality>/roots`` and each criterion evaluation under
     ``<out>/transition_cache/<quality>``, so a rerun, or a run interrupted and restarted, reuses
     what is finished.
@@ -190,9 +193,13 @@ def _transition(args) -> list[dict]:
         res = run_sweep(transition_root, tasks, cache / "roots", executor=ex, quiet=args.quiet,
                         desc="transition roots")
     rows = [{k: v.item() for k, v in res[t.key].items()} for t in tasks]
+    for r in rows:
+        r["axis"] = r["critical"]
+        for k in ("grid_measured", "failed_points"):  # roots cached before these columns: -1
+            r.setdefault(k, -1)
     jc = next((r for r in rows if r["critical"] == "J_D"), None)
     if n and jc is not None and jc["converged"]:
-        rows.append(dict(jc, L=2, J_D=jc["value"], lam=0.0, critical="anchor",
+        rows.append(dict(jc, L=2, J_D=jc["value"], lam=0.0, critical="anchor", axis="J_D",
                          message="λ = 0: the chain is two independent cores, λ_c(J_c) = 0"))
     return rows
 

@@ -36,7 +36,8 @@ def gauss_grid(sharp=(), *, lo=-10.0, hi=10.0, step=0.25, n=8):
     ``sharp`` is a sequence of (centre, width) pairs: panels are graded geometrically (ratio 2) from
     width/4 up to ``step`` around each centre inside the window. Mass outside [−10, 10] is < 2e-23.
     """
-    br = [np.r_[np.arange(lo, hi, step), hi]]  # never past hi when (hi − lo)/step is fractional
+    uni = np.arange(lo, hi, step)  # may overshoot hi by rounding (1, 1.3, 0.1 → 1.3000000000000003)
+    br = [np.r_[uni[uni < hi], hi]]
     for c, w in sharp:
         if not (np.isfinite(c) and np.isfinite(w)) or w <= 0 or not lo < c < hi:
             continue

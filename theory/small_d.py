@@ -153,24 +153,37 @@ def leading_external(lam, J_D, kappa=0.0):
     return LN2 + lnN - lam * free_fraction(lam, J_D, kappa)
 
 
+def _rounding_floor(y) -> float:
+    """64 ε max(1, y): the rounding level of a W-average when the weights are W ∝ e^{y ln K}
+    (each log-weight carries ε y |ln K|, |ln K| = O(1) where W lives; y ≈ 4e5 at d = 1e-6), below
+    which a residual ⟨·⟩_W − target cannot be pushed (Φ is stationary in p̂, so what is left enters
+    Φ at second order)."""
+    return 64 * np.finfo(float).eps * max(1.0, float(y))
+
+
 def _increasing_root(residual, h, tol, max_iter=200):
-    """Root of an increasing function: ``residual(h)`` returns (f(h), f'(h)); Newton steps, replaced
-    by bisection (or a unit step while no bracket exists) when they leave the bracket found so far.
-    Returns (h, converged): converged when |f| < tol or the step falls below 1e-15 relative."""
+    """Root of an increasing function: ``residual(h)`` returns (f(h), f'(h), floor), ``floor`` the
+    rounding level of f at h (below it |f| carries no information); Newton steps, replaced by
+    bisection (or a unit step while no bracket exists) when they leave the bracket found so far.
+    Returns (h, converged, |f|): converged when |f| < max(tol, floor). When the steps stagnate
+    (below 1e-15 relative) with |f| above that, converged is False and h is the best point seen."""
     lo, hi = -np.inf, np.inf
+    best = (h, np.inf)
     for _ in range(max_iter):
-        f, slope = residual(h)
-        if abs(f) < tol:
-            return h, True
+        f, slope, floor = residual(h)
+        if abs(f) < max(tol, floor):
+            return h, True, abs(f)
+        if abs(f) < best[1]:
+            best = (h, abs(f))
         lo, hi = (h, hi) if f < 0 else (lo, h)
         new = h - f / slope if slope > 0 else np.nan
         if not lo < new < hi:
             new = 0.5 * (lo + hi) if np.isfinite(lo) and np.isfinite(hi) else \
                 h + (1.0 if f < 0 else -1.0) * max(1.0, abs(h))
         if abs(new - h) < 1e-15 * max(1.0, abs(h)):
-            return new, True
+            break
         h = new
-    return h, False
+    return best[0], False, best[1]
 
 
 @dataclass
@@ -271,7 +284,7 @@ class _IndepSite:
         def residual(h):
             m, _, W, _ = self.state(y, h)
             mm, m2 = float(W @ m), float(W @ (m * m))
-            return mm - p, (1 - m2) + y * (m2 - mm * mm)
+            return mm - p, (1 - m2) + y * (m2 - mm * mm), _rounding_floor(y)
 
         h0 = np.arctanh(min(p, 1 - 1e-12)) if guess is None else guess
         return _increasing_root(residual, h0, 1e-14)
@@ -284,13 +297,13 @@ def independent(d, y, J_D, kappa=0.0, *, p_hat=None, step=0.25) -> Independent:
     if not 0 < d < 0.5 or y <= 0 or jt <= 0:
         raise ValueError("independent needs 0 < d < 1/2, y > 0 and J_D - kappa > 0")
     site = _IndepSite(d, jt, step)
-    h, ok = site.solve_p_hat(y, p_hat)
+    h, ok, res = site.solve_p_hat(y, p_hat)
     _, lnK, W, G = site.state(y, h)
     ElnK = float(W @ lnK)
     phi = -y * site.p * h + LN2 + G
     S = -site.p * h + ElnK
     return Independent(d, y, float(J_D), float(h), float(phi), float(S), float(phi - y * S), ok,
-                       "converged" if ok else "p_hat root not reached")
+                       "converged" if ok else f"p_hat root not reached (|residual| = {res:.2g})")
 
 
 def independent_densest(d, J_D, kappa=0.0, *, step=0.25, y_max=1e9) -> Independent:
@@ -298,29 +311,37 @@ def independent_densest(d, J_D, kappa=0.0, *, step=0.25, y_max=1e9) -> Independe
     leading y*). ``converged=False`` with a message if Σ_ext keeps its sign up to ``y_max``."""
     d = finite_scalar("d", d)
     jt = float(_jt(J_D, kappa))
+    lead = leading(d, J_D, kappa) if jt > 0 else None
+    y0 = lead.y_star if lead is not None and lead.frozen else 1.0 / d
+    return _sigma_root(lambda y, h: independent(d, y, J_D, kappa, p_hat=h, step=step), y0,
+                       1e-3, y_max)
+
+
+def _sigma_root(solve, y0, y_min, y_max):
+    """The y* with Σ_ext(y*) = 0 of an approximant ``solve(y, p̂ guess)`` (Σ_ext decreases in y):
+    unit steps in ln y from ``y0`` (clipped to [y_min, y_max]) down while Σ_ext < 0 and up while
+    Σ_ext > 0, then Brent in ln y to 1e-12; each solve warm-started from the nearest p̂ solved.
+    Without a sign change on [y_min, y_max] the last solve is returned with ``converged`` False."""
     cache = {}
 
     def at(ly):
         if ly not in cache:
             prev = cache[min(cache, key=lambda k: abs(k - ly))].p_hat if cache else None
-            cache[ly] = independent(d, float(np.exp(ly)), J_D, kappa, p_hat=prev, step=step)
+            cache[ly] = solve(float(np.exp(ly)), prev)
         return cache[ly]
 
-    lead = leading(d, J_D, kappa) if jt > 0 else None
-    y0 = lead.y_star if lead is not None and lead.frozen else 1.0 / d
-    lo = hi = np.log(max(min(y0, y_max), 1e-3))
-    if at(lo).external_entropy < 0:
-        while at(lo).external_entropy < 0 and lo > np.log(1e-3):
-            lo -= 1.0
-    else:
-        while at(hi).external_entropy > 0 and hi < np.log(y_max):
-            hi += 1.0
+    lo = hi = np.log(max(min(y0, y_max), y_min))
+    while at(lo).external_entropy < 0 and lo > np.log(y_min):
+        lo -= 1.0
+    while at(hi).external_entropy > 0 and hi < np.log(y_max):
+        hi += 1.0
     if not at(lo).external_entropy > 0 > at(hi).external_entropy:
         r = at(hi)
-        r.converged, r.message = False, "Σ_ext keeps its sign on the bracket"
+        r.converged = False
+        if hasattr(r, "message"):
+            r.message = f"Σ_ext keeps its sign on y ∈ [{np.exp(lo):.3g}, {np.exp(hi):.3g}]"
         return r
-    ly = brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12)
-    return at(ly)
+    return at(brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,19 +440,17 @@ class _ChainIndepSite:
 
     def solve_p_hat(self, y, guess=None, tol=1e-13):
         """⟨M⟩_W = 2p by Newton on the increasing ⟨M⟩_W(p̂), slope ⟨Var(M|z)⟩_W + y Var_W(m),
-        safeguarded by bisection inside the bracket found so far. The tolerance on ⟨M⟩_W is at
-        least 64 ε y: the weights W ∝ e^{y ln K} carry a rounding of ε y |ln K| (y ≈ 4e5 at
-        d = 1e-6), below which |⟨M⟩_W − 2p| cannot be pushed (Φ is stationary in p̂, so the
-        residual enters Φ at second order)."""
+        safeguarded by bisection inside the bracket found so far, to ``tol`` or the rounding
+        floor :func:`_rounding_floor` (the same as the core's :meth:`_IndepSite.solve_p_hat`)."""
         target = 2 * self.p
 
         def residual(h):
             m, v, _, W, _ = self.state(y, h)
             mm = float(W @ m)
-            return mm - target, float(W @ v) + y * float(W @ (m - mm) ** 2)
+            return mm - target, float(W @ v) + y * float(W @ (m - mm) ** 2), _rounding_floor(y)
 
         h0 = np.arctanh(min(self.p, 1 - 1e-12)) if guess is None else float(guess)
-        return _increasing_root(residual, h0, max(tol, 64 * np.finfo(float).eps * y))
+        return _increasing_root(residual, h0, tol)
 
 
 def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> ChainIndependent:
@@ -449,7 +468,7 @@ def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> Ch
     if not 0 < d < 0.5 or y <= 0 or lam < 0:
         raise ValueError("chain_independent needs 0 < d < 1/2, y > 0 and λ ≥ 0")
     site = _ChainIndepSite(d, jt, lam, step)
-    h, ok = site.solve_p_hat(y, p_hat)
+    h, ok, _ = site.solve_p_hat(y, p_hat)
     _, _, lnK, W, G = site.state(y, h)
     p = site.p
     phi = -2 * y * p * h + LN2 + G
@@ -460,23 +479,7 @@ def chain_independent(d, y, J_D, lam, kappa=0.0, *, p_hat=None, step=0.25) -> Ch
 
 def chain_independent_densest(d, J_D, lam, kappa=0.0, *, step=0.25, y_max=1e9
                               ) -> ChainIndependent:
-    """y* with Σ_ext = 0 for the chain's Φ_0 and S_I^max per neuron (Brent in ln y)."""
-    cache = {}
-
-    def at(ly):
-        if ly not in cache:
-            prev = cache[min(cache, key=lambda k: abs(k - ly))].p_hat if cache else None
-            cache[ly] = chain_independent(d, float(np.exp(ly)), J_D, lam, kappa, p_hat=prev,
-                                          step=step)
-        return cache[ly]
-
-    lo = hi = np.log(max(0.1 / d, 1.0))
-    while at(lo).external_entropy < 0 and lo > np.log(1e-2):
-        lo -= 1.0
-    while at(hi).external_entropy > 0 and hi < np.log(y_max):
-        hi += 1.0
-    if not at(lo).external_entropy > 0 > at(hi).external_entropy:
-        r = at(hi)
-        r.converged = False
-        return r
-    return at(brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12))
+    """y* with Σ_ext = 0 for the chain's Φ_0 and S_I^max per neuron (:func:`_sigma_root`, from
+    y = max(0.1/d, 1))."""
+    return _sigma_root(lambda y, h: chain_independent(d, y, J_D, lam, kappa, p_hat=h, step=step),
+                       max(0.1 / d, 1.0), 1e-2, y_max)

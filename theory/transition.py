@@ -334,9 +334,12 @@ class CentredMinimum:
     At each d: ``status`` "crossing" (Σ_ext = 0 on the centred branch; ``internal_entropy`` =
     S_I^max), "gap" (Σ_ext < 0 on the whole centred branch: no centred cluster at d), "lower_bound"
     (chain: Σ_ext > 0 up to the largest y tried; S_I^max ≥ the value) or "failed". ``margin``:
-    S_I^max for a crossing, and the fold term Σ_f/y_f at every d with a fold (chain: a fold above
-    y = 2, located at fixed t by :mod:`theory.chain_fold`) for a gap. ``value`` = min over d of
-    min(S_I^max, Σ_f/y_f): RM iff > 0.
+    S_I^max for a crossing, Σ_f/y_f for a gap (NaN when failed). ``fold_margin``: the fold term
+    Σ_f/y_f at every d with a fold (chain: a fold above y = 2, located at fixed t by
+    :mod:`theory.chain_fold`), NaN where no fold was located. ``value`` = min over the resolved
+    distances of the margin, where a crossing with a fold counts min(S_I^max, Σ_f/y_f) (the
+    fold must exist for the crossing to be on the centred branch): RM iff > 0. Failed distances
+    are left out of the minimum; :attr:`failed_d` lists them.
     """
 
     J_D: float
@@ -355,6 +358,11 @@ class CentredMinimum:
     @property
     def rm(self) -> bool:
         return bool(self.value > 0)
+
+    @property
+    def failed_d(self) -> np.ndarray:
+        """Distances where the solver failed (not in ``value``)."""
+        return np.asarray(self.d, float)[np.asarray(self.status).astype(str) == FAILED]
 
 
 def _core_centred(J_D, kappa, d_grid, **kw):
@@ -445,7 +453,8 @@ def centred_minimum(J_D, lam=0.0, L=1, kappa=0.0, *, d_grid=None, **kw) -> Centr
     gives Σ_f and a crossing there (:func:`_chain_row`). At λ = 0 it reproduces the core d by d
     (status; margins to < 1e-5) and J_c; the integer-y test alone (Σ_ext < 0 at ⌈y_f⌉) reported
     gaps where the core crosses: J_c 0.0731 instead of 0.0673 (docs/theory_small_d.md).
-    Failed points are skipped (they are listed in ``status``)."""
+    Failed points are not in the minimum: :attr:`CentredMinimum.failed_d` lists them, and the
+    root searches count those of their final bracket (``Critical.failed_points``)."""
     d_grid = D_GRID_CENTRED if d_grid is None else np.asarray(d_grid, float)
     J_D, lam, L = float(J_D), float(lam), int(L)
     if L == 1 and lam == 0:
@@ -495,6 +504,13 @@ class Critical:
     tol_uncertainty: float = np.nan
     grid_uncertainty: float = np.nan
     approx_uncertainty: float = np.nan
+    #: False when the refinement could not move the minimum: it sits at the end of the resolved
+    #: branch (a fold) in both grids, so the grid term is 0 by construction, not a measurement
+    grid_measured: bool = True
+    #: distances where the solver failed in the evaluations of the final bracket and of the
+    #: refined grid (centred criterion; they are not in the minimum, so a failure at the
+    #: deciding distance would go unseen: non-zero means check them)
+    failed_points: int = 0
 
 
 CRITERION = ("RM iff min over the resolved branch of S_I^max(d) = S_I(d, y*(d)) > 0, y* the "
@@ -566,15 +582,24 @@ def _critical(parameter, g_at, bracket, xtol, d_grid, fixed):
     below, above, x, tol = final_bracket({v: e.value for v, e in evals.items()}, x_brent)
     slope = (g(above) - g(below)) / (above - below)
     fine = refined_grid(d_grid)
-    shift = g_at(x, fine).value - (g(x) if x in evals else g(below) + slope * (x - below))
+    refined = g_at(x, fine)
+    shift = refined.value - (g(x) if x in evals else g(below) + slope * (x - below))
     near = evals[min(evals, key=lambda v: abs(v - x))]
     approx = float(getattr(near, "value_uncertainty", 0.0)) / abs(slope)
     grid = abs(shift) / abs(slope)
     unc = tol + grid + approx
+    measured = not (getattr(refined, "at_end", False) and getattr(near, "at_end", False)
+                    and refined.d_end == near.d_end)
+    failed = sum(np.size(getattr(e, "failed_d", ())) for e in (evals[below], evals[above], refined))
+    msg = CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION)
+    if not measured:
+        msg += ("; grid term not measured: the minimum sits at the end of the resolved branch "
+                f"(d = {refined.d_end:g}) in both grids")
+    if failed:
+        msg += f"; {failed} failed distance(s) in the final evaluations, not in the minimum"
     return Critical(parameter, float(x), float(unc), fixed, (lo, hi),
                     sorted(evals.values(), key=lambda e: getattr(e, parameter)), float(shift),
-                    True, CRITERION_TEXT.get(fixed.get("criterion", "resolved"), CRITERION),
-                    float(tol), float(grid), approx)
+                    True, msg, float(tol), float(grid), approx, measured, int(failed))
 
 
 def final_bracket(values, near):
