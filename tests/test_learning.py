@@ -33,6 +33,7 @@ from numerics.learning.model import (
     predict,
     train_step,
     train_step_reference,
+    unstable_fractions,
 )
 from numerics.learning.train import COLUMNS, _parser, _resolve, fit, main
 from toolkit.cli import run
@@ -188,6 +189,20 @@ def test_decay_is_multiplicative_when_nothing_is_unstable(protos):
     np.testing.assert_allclose(m.A, A * (1 - cfg.wd_J * cfg.eta_J), rtol=1e-15)
     np.testing.assert_allclose(m.W_in, W_in * (1 - cfg.wd_in * cfg.eta_in), rtol=1e-15)
     np.testing.assert_allclose(m.W_out, W_out * (1 - cfg.wd_W * cfg.eta_W), rtol=1e-15)
+
+
+def test_unstable_fractions_are_the_steps_measurement_without_its_update(protos):
+    # per layer, against the plain per-sample step (same masks for the same stream): its
+    # hidden_unstable sums over samples the fraction over all L·H units; the model stays as it was
+    cfg = ModelConfig(N=40, C=4, H=30, L=2, lam=1.0, p_update=0.85, dtype="float64")
+    m = Model(cfg, np.random.default_rng(0))
+    before = {k: v.copy() for k, v in m.arrays().items()}
+    x, y = protos.x_train[:8], protos.y_train[:8]
+    u = unstable_fractions(m, x, y, np.random.default_rng(1))
+    ref = train_step_reference(m.copy(), x, y, np.random.default_rng(1))
+    assert u.shape == (2,) and 0 < u.min() and u.max() < 1
+    assert u.mean() * 8 == pytest.approx(ref.hidden_unstable, rel=1e-12)
+    assert all(np.array_equal(v, before[k]) for k, v in m.arrays().items())
 
 
 def test_update_scales_as_one_over_sqrt_batch(protos):

@@ -627,6 +627,19 @@ def train_step(model: Model, x, y, rng: np.random.Generator) -> StepStats:
     return _update(model, st, x, target, y)
 
 
+def unstable_fractions(model: Model, x, y, rng: np.random.Generator) -> np.ndarray:
+    """Per layer, the fraction of hidden units unstable (s·h_free ≤ θ_eff) after the supervised
+    relaxation of a training step (SPEC 11.2) on the batch (x, y); the model is not changed (the
+    measurement of :func:`train_step` without its update). On the initial network at the learning
+    onset of the two-module chain (λ = 1, J_D = 0) the second layer's value predicts whether a draw
+    learns: lower means more likely (docs/side_by_side.md)."""
+    x = _as_batch(model, x)
+    y = _labels(model, y, x.shape[0])
+    st, _, _ = _relax_supervised(model, x, y, rng)
+    u = unstable_mask(st.S, st.free_fields(), model.config.theta_eff)
+    return u.mean(axis=(1, 2))
+
+
 def relax_free(model: Model, x, rng: np.random.Generator | None = None):
     """Inference dynamics (SPEC 11.5): silent start, ``T_eval`` free sweeps. Returns (S, logits)."""
     cfg = model.config
