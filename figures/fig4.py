@@ -231,7 +231,7 @@ def _panel(ax, rows, curves, logx):
         lab = rf"$J_D={jd:g}$" if L == 1 else rf"$\lambda={lam:g}$"
         mis = mine[0]["join_mismatch"]
         if np.isfinite(mis) and mis > JOIN_RTOL:
-            lab += f" (not joined: {100 * mis:.0f} % off at best)"
+            lab += f" (not joined: {100 * mis:.1f} % off at best)"
         elif not np.isfinite(mis):
             lab += " (not joined: no crossing below the gaps)"
         # numerical points in d order, the line broken at gaps (NaN)
