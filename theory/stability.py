@@ -248,7 +248,7 @@ def chain_replicon(d, y, J_D, lam, p_hat, q1, q1_hat, kappa=0.0, *, lam_right=No
     p = 1.0 - 2.0 * float(d)
     if np.any(q1 <= p * p) or np.any(q1 >= 1):
         raise ValueError(f"chain_replicon needs p² < q1 < 1, got q1 = {q1} (p² = {p * p:.6g})")
-    jt = float(J_D) - float(kappa)
+    jt = float(_jt(J_D, kappa))
     site = ChainSite(p, jt, lam_l, lam_r, 2, q1, q1_hat, y, step=step)
     W, _ = site._weights(p_hat)                                          # π(σ̃, n)
     sigma = column_types(2)
@@ -298,6 +298,7 @@ def chain_replicon(d, y, J_D, lam, p_hat, q1, q1_hat, kappa=0.0, *, lam_right=No
     if not np.all(np.isfinite(np.concatenate([A.ravel(), B.ravel(), C.ravel()]))):
         raise RuntimeError(f"chain_replicon: non-finite blocks {out}")
     return out
+
 
 def chain_replicon_of(result, *, step=0.5) -> ChainReplicon:
     """:func:`chain_replicon` at a converged L = 2 saddle of :mod:`theory.chain_large_deviation`
