@@ -630,9 +630,9 @@ def train_step(model: Model, x, y, rng: np.random.Generator) -> StepStats:
 def unstable_fractions(model: Model, x, y, rng: np.random.Generator) -> np.ndarray:
     """Per layer, the fraction of hidden units unstable (s·h_free ≤ θ_eff) after the supervised
     relaxation of a training step (SPEC 11.2) on the batch (x, y); the model is not changed (the
-    measurement of :func:`train_step` without its update). On the initial network at the learning
-    onset of the two-module chain (λ = 1, J_D = 0) the second layer's value predicts whether a draw
-    learns: lower means more likely (docs/side_by_side.md)."""
+    measurement of :func:`train_step` without its update). Used to look for a property of the
+    initial network that decides whether a draw learns at the onset (docs/side_by_side.md: none
+    found)."""
     x = _as_batch(model, x)
     y = _labels(model, y, x.shape[0])
     st, _, _ = _relax_supervised(model, x, y, rng)
