@@ -101,18 +101,23 @@ def approximant(J_D, lam, L, d):
     return (r.internal_entropy, r.y) if r.converged else (np.nan, np.nan)
 
 
+def _candidates(rows) -> list[tuple[float, float]]:
+    """(d, S) of the numerical crossings that may join: below every gap and at d ≤ ``JOIN_MAX_D``,
+    largest d first."""
+    gaps = [d for d, st, *_ in rows if st == transition.GAP]
+    below = min(gaps) if gaps else np.inf
+    return sorted(((d, S) for d, st, S, _ in rows
+                   if st == transition.CROSSING and d < below and d <= JOIN_MAX_D
+                   and np.isfinite(S)), reverse=True)
+
+
 def join(rows, approx) -> tuple[float, float]:
     """(d_join, relative mismatch there) for the numerical ``rows`` and ``approx(d)`` (module
     docstring): the largest candidate distance that agrees to ``JOIN_RTOL``, else the closest one
     (mismatch > ``JOIN_RTOL``: not joined); (NaN, NaN) when no numerical crossing lies below every
     gap."""
-    gaps = [d for d, st, *_ in rows if st == transition.GAP]
-    below = min(gaps) if gaps else np.inf
-    cands = sorted(((d, S) for d, st, S, _ in rows
-                    if st == transition.CROSSING and d < below and d <= JOIN_MAX_D
-                    and np.isfinite(S)), reverse=True)
     best = (np.nan, np.inf)
-    for d, S in cands:
+    for d, S in _candidates(rows):
         a = approx(d)[0]
         if not np.isfinite(a):
             continue
@@ -147,9 +152,8 @@ def curve_task(seed, J_D, lam, L, d_grid, d_min=D_MIN, n_asym=25) -> dict:
     if joined:
         top = dj
     else:  # overlap: from the largest candidate distance (or the grid's end) down
-        cands = [r[0] for r in rows if r[1] == transition.CROSSING and r[0] <= JOIN_MAX_D
-                 and r[0] < min([g[0] for g in rows if g[1] == transition.GAP] or [np.inf])]
-        top = max(cands) if cands else min(r[0] for r in rows)
+        cands = _candidates(rows)
+        top = cands[0][0] if cands else min(r[0] for r in rows)
     for dd in np.geomspace(top, d_min, n_asym):
         s, yy = approx(float(dd))
         d.append(float(dd))
