@@ -72,6 +72,7 @@ _PART_OF = {transition.CROSSING: NUMERICAL, transition.GAP: GAP, transition.FAIL
 
 def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
     """(d, status, S_I^max per neuron, y*) on the centred branch along ``d_grid`` (large to small;
+    S_I^max and y* mean something for "crossing" and "lower_bound" only, curve_task blanks the rest;
     status "crossing", "gap", "lower_bound" or "failed" as in
     :class:`theory.transition.CentredMinimum`)."""
     d_grid = np.sort(np.asarray(d_grid, float))[::-1]
@@ -82,10 +83,8 @@ def numerical_branch(J_D, lam, L, d_grid) -> list[tuple]:
             return [(float(d), transition.FAILED, np.nan, np.nan) for d in d_grid]
         curve = fold.centred_curve(d_grid, J_D, start=c0.result)
         return [(c.d, c.status, c.internal_entropy, c.y_star) for c in curve]
-    rows = transition._chain_centred(J_D, lam, 0.0, d_grid)
-    keep = (transition.CROSSING, transition.BOUND)
-    return [(d, st, S if st in keep else np.nan, y if st in keep else np.nan)
-            for d, st, _, S, _, y in rows]
+    return [(d, st, S, y) for d, st, _, S, _, y in
+            transition._chain_centred(J_D, lam, 0.0, d_grid)]
 
 
 def fold_start() -> float:

@@ -212,6 +212,25 @@ def _layer_integrals(A, B, dlr, D):
     return lI, avg
 
 
+def layer_rule(p, q1, sigma_l, a_l, ref_l, a_ref_l, step, constrained=True):
+    """The z rule of one layer at fixed q1 (graded at the sharp steps of the satellites' and the
+    reference's stabilities) and the Gaussian-tail arguments on it: (z, wz, x, xr, Dr) with
+    x = (a(σ) + σ_ℓ√q1 z)/√(1 − q1) per column type (rows of ``sigma_l``, ``a_l``) and, for the
+    constrained reference, xr = (a(σ̃) + σ̃_ℓ p z/√q1)/Dr, Dr = √(1 − p²/q1) (else None, NaN)."""
+    sq, s1 = np.sqrt(q1), np.sqrt(1.0 - q1)
+    sharp = [(c, s1 / sq) for c in np.unique(-sigma_l * a_l / sq)]
+    xr, Dr = None, np.nan
+    if constrained and p > 0:
+        Dr = np.sqrt(1.0 - p * p / q1)
+        wr = np.sqrt(max(q1 - p * p, 0.0)) / p
+        sharp += [(c, wr) for c in np.unique(-ref_l * a_ref_l * sq / p)]
+    z, wz = gauss_grid(sharp, step=step)
+    x = (a_l[:, None] + sigma_l[:, None] * sq * z) / s1
+    if constrained:
+        xr = (a_ref_l[:, None] + ref_l[:, None] * p * z / sq) / Dr
+    return z, wz, x, xr, Dr
+
+
 class ChainSite:
     """The finite sum over (σ̃, n) with the layer integrals I_ℓ(σ̃, n) at fixed (q1_ℓ, q̂1_ℓ).
 
@@ -239,18 +258,12 @@ class ChainSite:
         constrained = reference == "constrained"
         for l in range(L):
             sq, s1 = np.sqrt(q1[l]), np.sqrt(1.0 - q1[l])
-            sharp = [(c, s1 / sq) for c in np.unique(-sigma[:, l] * a[:, l] / sq)]
-            if constrained and p > 0:
-                Dr = np.sqrt(1.0 - p * p / q1[l])
-                wr = np.sqrt(max(q1[l] - p * p, 0.0)) / p
-                sharp += [(c, wr) for c in np.unique(-ref[:, l] * a_ref[:, l] * sq / p)]
-            z, wz = gauss_grid(sharp, step=step)
+            z, wz, x, xr, Dr = layer_rule(p, q1[l], sigma[:, l], a[:, l], ref[:, l], a_ref[:, l],
+                                          step, constrained)
             self.nodes.append(z.size)
-            x = (a[:, l, None] + sigma[:, l, None] * sq * z) / s1          # (2^L, nz)
             dx = sigma[:, l, None] * z / (2 * sq * s1) + x / (2 * (1.0 - q1[l]))
             lh, dlh = log_Phi(x), mills(x) * dx
             if constrained:
-                xr = (a_ref[:, l, None] + ref[:, l, None] * p * z / sq) / Dr   # (nref, nz)
                 dxr = (-ref[:, l, None] * p * z / (2 * q1[l] ** 1.5 * Dr)
                        - xr * p * p / (2 * q1[l] ** 2 * Dr * Dr))
                 lr, dlr = log_Phi(xr), mills(xr) * dxr

@@ -338,8 +338,7 @@ def _sigma_root(solve, y0, y_min, y_max):
     if not at(lo).external_entropy > 0 > at(hi).external_entropy:
         r = at(hi)
         r.converged = False
-        if hasattr(r, "message"):
-            r.message = f"Σ_ext keeps its sign on y ∈ [{np.exp(lo):.3g}, {np.exp(hi):.3g}]"
+        r.message = f"Σ_ext keeps its sign on y ∈ [{np.exp(lo):.3g}, {np.exp(hi):.3g}]"
         return r
     return at(brentq(lambda v: at(v).external_entropy, lo, hi, xtol=1e-12))
 
@@ -387,6 +386,7 @@ class ChainIndependent:
     internal_entropy: float
     external_entropy: float
     converged: bool
+    message: str = ""
 
 
 #: a pair (z_1, z_2) whose factorised sum K falls below this (relative to its per-node scale) is

@@ -188,24 +188,19 @@ def _layer_conditionals(l, site_args, ref, comps, step):
     """Normalised z weights of layer ℓ given (σ̃, n), shape (nref, ncomp, nz), and per column
     type d1 = ∂_w ln h_ℓ, e = ∂²_w h_ℓ / h_ℓ on the z nodes (4, nz). The z rule is that of
     :class:`theory.chain_large_deviation.ChainSite` (same sharp points, same ``step``)."""
-    from .chain_large_deviation import column_types, local_margins
-    from .quadrature import gauss_grid
+    from .chain_large_deviation import column_types, layer_rule, local_margins
     from .special import log_Phi
 
     p, jt, lam_l, lam_r, q1 = site_args
     sigma = column_types(2)
     a = local_margins(jt, lam_l, lam_r, sigma)[:, l]
     a_ref = local_margins(jt, lam_l, lam_r, ref)[:, l]
-    sq, s1 = np.sqrt(q1), np.sqrt(1.0 - q1)
-    Dr = np.sqrt(1.0 - p * p / q1)
-    sharp = [(c, s1 / sq) for c in np.unique(-sigma[:, l] * a / sq)]
-    sharp += [(c, np.sqrt(max(q1 - p * p, 0.0)) / p) for c in np.unique(-ref[:, l] * a_ref * sq / p)]
-    z, wz = gauss_grid(sharp, step=step)
-    x = (a[:, None] + sigma[:, l, None] * sq * z) / s1                    # (4, nz)
+    s1 = np.sqrt(1.0 - q1)
+    z, wz, x, xr, _ = layer_rule(p, q1, sigma[:, l], a, ref[:, l], a_ref, step)   # x: (4, nz)
     R = mills(x)
     d1 = sigma[:, l, None] * R / s1
     e = -R * (x + R) / (s1 * s1) + d1 * d1
-    lr = log_Phi((a_ref[:, None] + ref[:, l, None] * p * z / sq) / Dr)    # (nref, nz)
+    lr = log_Phi(xr)                                                      # (nref, nz)
     T = (np.log(wz) + lr)[:, None, :] + (comps @ log_Phi(x))[None, :, :]
     T -= T.max(axis=2, keepdims=True)
     W = np.exp(T)
