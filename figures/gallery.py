@@ -83,6 +83,7 @@ def find_pngs(src: Path, exclude: Path | None = None) -> list[Path]:
 
 #: figures meant to be read, not glanced at: the gallery also keeps them at full width (>= 1000 px)
 READABLE = ("report/grid.png", "report/training/training.png", "fig4.png", "fig3/fig3.png",
+            "fig3_paper/fig3.png",
             "fig2.png", "phase_diagram/phase_diagram.png", "accessibility/accessibility.png")
 FULL_WIDTH = 1600
 
